@@ -1,0 +1,68 @@
+"""Defaults for every host: the one documented home of every setting.
+
+Override per environment in group_data/<env>.py, per host in the inventory, or per run
+with ``pyinfra ... --data key=value``. Secrets are NOT settings here: see README
+("Secrets") and postgrest_stack/secrets.py.
+"""
+
+# --- Stack ---------------------------------------------------------------------------
+# Compose project name; also names the containers and the database volume.
+stack_name = "postgrest"
+# Where the stack's files live on the host (created 0700, owned by root).
+app_dir = "/opt/postgrest"
+# How Docker gets onto the host: "official" (Docker's apt repository), "distro"
+# (the distribution's docker.io + compose), or "skip" (Docker must already run).
+docker_install = "official"
+
+# --- Auth0 / JWT ---------------------------------------------------------------------
+# The Auth0 tenant's domain, e.g. "my-tenant.eu.auth0.com". Required.
+auth0_domain = None
+# Where the deploy fetches the signing keys. None: https://<auth0_domain>/.well-known/jwks.json
+# A path or file:// URL is accepted (the local inventory serves its development key so).
+jwks_url = None
+# The `aud` PostgREST requires: the API identifier for access tokens, the application's
+# client id for ID tokens. Required.
+jwt_audience = None
+# The only `iss` accepted (checked by the database pre-request function, since
+# PostgREST 12 does not). None: https://<auth0_domain>/
+jwt_issuer = None
+# The claim that carries the database role; namespaced, as the Auth0 Action sets it.
+jwt_role_claim = "https://postgrest-demo.de/role"
+
+# --- Images (pinned; never "latest") -------------------------------------------------
+postgrest_image = "postgrest/postgrest:v12.0.2"
+postgres_image = "postgres:15.14-bookworm"
+swagger_image = "swaggerapi/swagger-ui:v5.17.14"
+
+# --- Network -------------------------------------------------------------------------
+# PostgREST's published address and port (loopback: put a TLS proxy in front).
+postgrest_bind = "127.0.0.1"
+postgrest_port = 3000
+# PostgREST's admin port (/live, /ready), always published on loopback only.
+postgrest_admin_port = 3001
+# The database's published address: loopback unless a private address is asked for.
+db_bind = "127.0.0.1"
+db_port = 5432
+# Swagger UI: off by default; points at public_api_url.
+swagger_enabled = False
+swagger_bind = "127.0.0.1"
+swagger_port = 8080
+# The API's URL as clients see it. None: http://<postgrest_bind>:<postgrest_port>
+public_api_url = None
+
+# --- Database ------------------------------------------------------------------------
+db_name = "app"
+db_superuser = "postgres"
+db_schema = "api"
+db_anon_role = "api_anon"
+db_user_role = "api_user"
+
+# --- Secrets -------------------------------------------------------------------------
+# Uncommitted KEY=value file read for STACK_POSTGRES_PASSWORD and
+# STACK_AUTHENTICATOR_PASSWORD when they are not in the environment (relative paths
+# are from the project root). See secrets.env.example.
+secrets_file = None
+# Generate missing secrets into secrets_file (local inventory only).
+generate_secrets = False
+# Development signing key (local inventory only): stands in for an Auth0 tenant.
+dev_signing_key = None

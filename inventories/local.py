@@ -1,0 +1,3 @@
+"""This machine, without SSH."""
+
+local = ["@local"]

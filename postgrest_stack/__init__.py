@@ -1,0 +1,10 @@
+"""Pure core of the PostgREST + Auth0 deployment: settings, rendering, the JWKS guard.
+
+Nothing in this package talks to a host; the pyinfra tasks in ``tasks/`` only move
+the bytes computed here.
+"""
+
+from pathlib import Path
+
+#: The project root: where deploy.py, templates/ and group_data/ live.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent

@@ -1,0 +1,115 @@
+"""Command line: ``python -m postgrest_stack render|jwks|token``.
+
+  render INVENTORY [--host NAME] [--data k=v ...] --out DIR   files a host receives
+  jwks check FILE_OR_URL                                     exit 0 when usable
+  jwks fetch URL --out FILE                                  validate, then write atomically
+  token INVENTORY [--role ROLE] [--ttl 1h]                   development token (local)
+
+Errors are one line on stderr and exit status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+from . import PROJECT_ROOT, jwks, render, secrets, settings, signing_keys
+from .host_data import one_host_data, parse_data_args
+
+
+def _parse_ttl(text: str) -> int:
+    match = re.fullmatch(r"(\d+)([smhd]?)", text)
+    if not match:
+        raise settings.SettingsError(f"--ttl {text!r}: expected e.g. 3600, 30m, 1h, 1d")
+    return int(match.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
+
+
+def _project_path(name: str) -> Path:
+    path = Path(name)
+    return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+def cmd_render(args) -> None:
+    _host, data = one_host_data(args.inventory, parse_data_args(args.data), args.host)
+    resolved = settings.resolve(data)
+    files = render.render(resolved, secrets.load(data))
+    render.write_tree(files, Path(args.out))
+    for relative in sorted(files):
+        print(relative)
+
+
+def cmd_jwks_check(args) -> None:
+    result = jwks.fetch(args.source)
+    print(f"ok: {len(result.kids)} key(s): {', '.join(result.kids)}")
+
+
+def cmd_jwks_fetch(args) -> None:
+    result = jwks.fetch_to_file(args.url, Path(args.out))
+    print(f"wrote {args.out}: {len(result.kids)} key(s): {', '.join(result.kids)}")
+
+
+def cmd_token(args) -> None:
+    _host, data = one_host_data(args.inventory, parse_data_args(args.data), args.host)
+    resolved = settings.resolve(data)
+    if not data.get("dev_signing_key"):
+        raise settings.SettingsError(
+            "setting 'dev_signing_key' is not set: tokens can only be minted for the local development key"
+        )
+    key = signing_keys.ensure_dev_key(_project_path(data["dev_signing_key"]), _project_path(resolved.jwks_url))
+    print(signing_keys.mint_token(
+        key,
+        audience=resolved.jwt_audience,
+        issuer=resolved.jwt_issuer,
+        role_claim=resolved.jwt_role_claim,
+        role=args.role,
+        ttl_seconds=_parse_ttl(args.ttl),
+    ))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m postgrest_stack", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def with_inventory(sub):
+        sub.add_argument("inventory", help="pyinfra inventory file, e.g. inventories/prod.py")
+        sub.add_argument("--host", help="host name in the inventory (default: the first)")
+        sub.add_argument("--data", action="append", default=[], metavar="KEY=VALUE",
+                         help="override a setting, as pyinfra --data does")
+
+    render_cmd = commands.add_parser("render", help="write the files a host receives")
+    with_inventory(render_cmd)
+    render_cmd.add_argument("--out", required=True, help="directory to write into")
+    render_cmd.set_defaults(func=cmd_render)
+
+    jwks_cmd = commands.add_parser("jwks", help="check or fetch a JWKS")
+    jwks_sub = jwks_cmd.add_subparsers(dest="jwks_command", required=True)
+    check = jwks_sub.add_parser("check", help="validate a JWKS file or URL")
+    check.add_argument("source")
+    check.set_defaults(func=cmd_jwks_check)
+    fetch = jwks_sub.add_parser("fetch", help="fetch, validate and write atomically")
+    fetch.add_argument("url")
+    fetch.add_argument("--out", required=True)
+    fetch.set_defaults(func=cmd_jwks_fetch)
+
+    token_cmd = commands.add_parser("token", help="mint a token with the development key")
+    with_inventory(token_cmd)
+    token_cmd.add_argument("--role", default="api_user", help="role claim value (default api_user)")
+    token_cmd.add_argument("--ttl", default="1h", help="lifetime: seconds or 30m, 1h, 1d (default 1h)")
+    token_cmd.set_defaults(func=cmd_token)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except (settings.SettingsError, jwks.JwksError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

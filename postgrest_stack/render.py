@@ -1,0 +1,115 @@
+"""Render every file a host keeps under ``app_dir`` from settings and secrets.
+
+Pure: no host, no pyinfra. ``deploy.py`` and ``python -m postgrest_stack render`` both
+call :func:`render`, so a preview shows exactly the bytes a deploy pushes. The JWKS is
+not rendered: it is fetched and validated at deploy time.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+
+from . import PROJECT_ROOT
+from .settings import Settings
+
+TEMPLATES = PROJECT_ROOT / "templates"
+GUARD_SCHEMA = "auth_guard"
+PRE_REQUEST = f"{GUARD_SCHEMA}.check_token"
+#: The official PostgREST image runs as this uid; files it reads are owned by it.
+POSTGREST_UID = 1000
+_PLAIN_JSPATH_KEY = re.compile(r"^[A-Za-z0-9_$@]+$")
+
+
+@dataclass(frozen=True)
+class RenderedFile:
+    content: bytes
+    mode: int
+    owner_uid: int = 0
+    #: Holds a secret: shown as changed, never shown.
+    secret: bool = False
+
+
+#: Directories under app_dir: relative path -> (mode, owner uid).
+DIRECTORIES = {
+    ".": (0o700, 0),
+    "postgrest": (0o700, POSTGREST_UID),
+    "sql": (0o700, 0),
+}
+
+
+def role_claim_jspath(claim: str) -> str:
+    """PostgREST's JSPath for a top-level claim: ``.role`` or ``."https://x/role"``."""
+    if _PLAIN_JSPATH_KEY.match(claim):
+        return f".{claim}"
+    return f'."{claim}"'
+
+
+def conf_string(value: str) -> str:
+    """Quote ``value`` for PostgREST's config file syntax."""
+    if any(c in value for c in "\n\r\0"):
+        raise ValueError(f"config value must be a single line: {value!r}")
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def sql_literal(value: str) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def db_uri(settings: Settings, host: str = "db", port: int = 5432) -> str:
+    """The authenticator's connection URI, without password (libpq takes PGPASSWORD)."""
+    return f"postgres://authenticator@{host}:{port}/{settings.db_name}"
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+    env.filters["conf"] = conf_string
+    env.filters["literal"] = sql_literal
+    return env
+
+
+def render(settings: Settings, secrets: dict[str, str]) -> dict[str, RenderedFile]:
+    """Return ``{path relative to app_dir: RenderedFile}`` for one host."""
+    env = _environment()
+    context = {
+        "s": settings,
+        "secrets": secrets,
+        "db_uri": db_uri(settings),
+        "role_claim_path": role_claim_jspath(settings.jwt_role_claim),
+        "guard_schema": GUARD_SCHEMA,
+        "pre_request": PRE_REQUEST,
+    }
+
+    def text(template: str) -> bytes:
+        return env.get_template(template).render(context).encode()
+
+    files = {
+        "compose.yaml": RenderedFile(text("compose.yaml.j2"), 0o600),
+        ".env": RenderedFile(text("env.j2"), 0o600, secret=True),
+        "postgrest/postgrest.conf": RenderedFile(text("postgrest.conf.j2"), 0o600, owner_uid=POSTGREST_UID),
+    }
+    for template in sorted((TEMPLATES / "sql").glob("*.sql.j2")):
+        name = template.name.removesuffix(".j2")
+        # 01-roles.sql carries the authenticator's password.
+        files[f"sql/{name}"] = RenderedFile(
+            text(f"sql/{template.name}"), 0o600, secret="secrets." in template.read_text()
+        )
+    return files
+
+
+def write_tree(files: dict[str, RenderedFile], out: Path) -> None:
+    """Write rendered files under ``out`` with their modes (owners are left to the deploy)."""
+    for relative, (mode, _uid) in DIRECTORIES.items():
+        (out / relative).mkdir(mode=mode, parents=True, exist_ok=True)
+    for relative, rendered in files.items():
+        path = out / relative
+        path.write_bytes(rendered.content)
+        path.chmod(rendered.mode)

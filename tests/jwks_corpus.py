@@ -1,0 +1,87 @@
+"""Key sets the JWKS guard must accept or refuse, built fresh from real keys.
+
+Shared by the unit tests (guard), and later the deploy and rotation tests (a bad key
+set must never reach a host). Each refused case carries the fragment its error names.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from functools import lru_cache
+
+from cryptography.hazmat.primitives.asymmetric import ec
+from jwt.algorithms import ECAlgorithm, RSAAlgorithm
+
+from postgrest_stack import signing_keys
+
+
+@lru_cache(maxsize=None)
+def key(name: str):
+    """A key per name, made once per test session; "small" is a 1024-bit key."""
+    return signing_keys.generate_key(1024 if name == "small" else 2048)
+
+
+def auth0_jwks(*names: str) -> dict:
+    return {"keys": [signing_keys.public_jwk(key(n)) for n in names]}
+
+
+def dumps(document) -> bytes:
+    return json.dumps(document).encode()
+
+
+def valid_cases() -> dict[str, bytes]:
+    stripped = auth0_jwks("k1", "k2")
+    for jwk in stripped["keys"]:
+        del jwk["x5c"], jwk["x5t"]
+    minimal = auth0_jwks("k1")
+    for field in ("use", "alg"):
+        del minimal["keys"][0][field]
+    return {
+        "auth0-shaped, two keys": dumps(auth0_jwks("k1", "k2")),
+        "x5c and x5t stripped": dumps(stripped),
+        "no use/alg members": dumps(minimal),
+    }
+
+
+def _with(document: dict, **changes) -> dict:
+    first = dict(document["keys"][0], **changes)
+    return {"keys": [first] + document["keys"][1:]}
+
+
+def refused_cases() -> dict[str, tuple[bytes, str]]:
+    good = auth0_jwks("k1", "k2")
+    good_bytes = dumps(good)
+    private = json.loads(RSAAlgorithm.to_jwk(key("k1")))
+    private.update(kid="priv", use="sig", alg="RS256")
+    ec_jwk = json.loads(ECAlgorithm.to_jwk(ec.generate_private_key(ec.SECP256R1()).public_key()))
+    ec_jwk.update(kid="ec1", use="sig")
+    missing_kid = auth0_jwks("k1")
+    del missing_kid["keys"][0]["kid"]
+    other_cert = signing_keys.public_jwk(key("other"))["x5c"]
+    duplicate = auth0_jwks("k1", "k2")
+    duplicate["keys"][1]["kid"] = duplicate["keys"][0]["kid"]
+    oversize = dict(good, padding="x" * (70 * 1024))
+    return {
+        "HTML page": (b"<!DOCTYPE html><html><body>Login</body></html>", "HTML"),
+        "truncated JSON": (good_bytes[: len(good_bytes) // 2], "not valid JSON"),
+        "empty file": (b"", "empty"),
+        "newline only": (b"\n", "empty"),
+        "empty key set": (b'{"keys": []}', "key set is empty"),
+        "not a JWKS object": (b'{"kty": "RSA"}', "expected an object with a 'keys' list"),
+        "symmetric oct key": (dumps({"keys": [{"kty": "oct", "kid": "h1", "k": base64.urlsafe_b64encode(os.urandom(32)).decode()}]}), "symmetric (oct)"),
+        "EC key": (dumps({"keys": [ec_jwk]}), "key type 'EC'"),
+        "private RSA key": (dumps({"keys": [private]}), "private key material"),
+        "1024-bit key": (dumps(auth0_jwks("small")), "1024 bits"),
+        "duplicate kid": (dumps(duplicate), "duplicate kid"),
+        "missing kid": (dumps(missing_kid), "missing or empty 'kid'"),
+        "x5c of another key": (dumps(_with(good, x5c=other_cert)), "different public key"),
+        "x5c not a certificate": (dumps(_with(good, x5c=[base64.b64encode(os.urandom(300)).decode()])), "not an X.509 certificate"),
+        "x5t mismatch": (dumps(_with(good, x5t="AAAA")), "x5t does not match"),
+        "use enc": (dumps(_with(good, use="enc")), "'use' is 'enc'"),
+        "alg HS256": (dumps(_with(good, alg="HS256")), "'alg' is 'HS256'"),
+        "exponent 3": (dumps(_with(good, e="Aw")), "unsafe RSA public exponent"),
+        "oversize body": (dumps(oversize), "larger than 64 KiB"),
+    }
+

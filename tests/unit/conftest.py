@@ -1,0 +1,31 @@
+"""Fixtures for the unit tests: a valid settings mapping and fixed secrets."""
+
+from __future__ import annotations
+
+import runpy
+
+import pytest
+
+from tests.conftest import ROOT
+
+SECRETS = {
+    "postgres_password": "superuser-secret-0123456789",
+    "authenticator_password": "authenticator-secret-0123456789",
+}
+
+
+def group_defaults() -> dict:
+    data = runpy.run_path(str(ROOT / "group_data" / "all.py"))
+    return {k: v for k, v in data.items() if not k.startswith("__")}
+
+
+@pytest.fixture
+def data() -> dict:
+    values = group_defaults()
+    values.update(auth0_domain="tenant.eu.auth0.com", jwt_audience="https://api.example.com")
+    return values
+
+
+@pytest.fixture
+def secrets() -> dict:
+    return dict(SECRETS)

@@ -1,0 +1,140 @@
+"""The files a host receives, rendered from settings with no host involved."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from postgrest_stack import render, settings
+
+
+def rendered(data, secrets, **overrides):
+    return render.render(settings.resolve(dict(data, **overrides)), secrets)
+
+
+def text(files, name):
+    return files[name].content.decode()
+
+
+def test_layout_modes_and_secret_flags(data, secrets):
+    files = rendered(data, secrets)
+    assert set(files) == {
+        "compose.yaml", ".env", "postgrest/postgrest.conf",
+        "sql/01-roles.sql", "sql/02-api.sql", "sql/03-pre-request.sql",
+    }
+    assert all(f.mode == 0o600 for f in files.values())
+    assert files["postgrest/postgrest.conf"].owner_uid == 1000
+    assert {n for n, f in files.items() if f.secret} == {".env", "sql/01-roles.sql"}
+
+
+def test_secrets_only_in_secret_files(data, secrets):
+    files = rendered(data, secrets)
+    for name, rendered_file in files.items():
+        holds = [s for s in secrets.values() if s.encode() in rendered_file.content]
+        assert bool(holds) == rendered_file.secret, name
+    env = text(files, ".env")
+    assert f"POSTGRES_PASSWORD={secrets['postgres_password']}\n" in env
+    assert f"AUTHENTICATOR_PASSWORD={secrets['authenticator_password']}\n" in env
+
+
+def test_compose_pins_images_and_never_latest(data, secrets):
+    compose = text(rendered(data, secrets, swagger_enabled=True), "compose.yaml")
+    assert "latest" not in compose
+    assert "image: postgrest/postgrest:v12.0.2" in compose
+    assert "image: postgres:15.14-bookworm" in compose
+
+
+@pytest.mark.parametrize("name", ["postgrest_image", "postgres_image", "swagger_image"])
+@pytest.mark.parametrize("value", ["postgrest/postgrest:latest", "postgrest/postgrest", "postgres"])
+def test_unpinned_image_refused(data, name, value):
+    with pytest.raises(settings.SettingsError, match=f"'{name}'"):
+        settings.resolve(dict(data, **{name: value}))
+
+
+def test_db_published_on_loopback_only_by_default(data, secrets):
+    compose = text(rendered(data, secrets), "compose.yaml")
+    assert '"127.0.0.1:5432:5432"' in compose
+    ports = re.findall(r'- "([^"]+)"', compose)
+    assert all(p.startswith("127.0.0.1:") for p in ports), ports
+
+
+def test_swagger_only_when_enabled(data, secrets):
+    assert "swagger:" not in text(rendered(data, secrets), "compose.yaml")
+    compose = text(rendered(data, secrets, swagger_enabled=True, public_api_url="https://api.example.com"), "compose.yaml")
+    assert "swagger:" in compose and 'API_URL: "https://api.example.com"' in compose
+
+
+def test_postgrest_conf_essentials(data, secrets):
+    conf = text(rendered(data, secrets), "postgrest/postgrest.conf")
+    assert 'db-uri = "postgres://authenticator@db:5432/app"\n' in conf
+    assert "db-config = false\n" in conf
+    assert 'jwt-secret = "@/etc/postgrest/jwks.json"\n' in conf
+    assert "jwt-cache-max-lifetime = 0\n" in conf
+    assert 'db-pre-request = "auth_guard.check_token"\n' in conf
+    assert "admin-server-port = 3001\n" in conf
+    assert "postgres@" not in conf
+
+
+@pytest.mark.parametrize(
+    ("claim", "expected"),
+    [
+        ("role", r'jwt-role-claim-key = ".role"'),
+        ("https://postgrest-demo.de/role", r'jwt-role-claim-key = ".\"https://postgrest-demo.de/role\""'),
+        ("app-role", r'jwt-role-claim-key = ".\"app-role\""'),
+        ("app.role", r'jwt-role-claim-key = ".\"app.role\""'),
+        ("https://x.example/claims/db role", r'jwt-role-claim-key = ".\"https://x.example/claims/db role\""'),
+    ],
+)
+def test_role_claim_rendered_as_quoted_jspath(data, secrets, claim, expected):
+    conf = text(rendered(data, secrets, jwt_role_claim=claim), "postgrest/postgrest.conf")
+    assert expected + "\n" in conf
+
+
+@pytest.mark.parametrize("claim", ['a"b', "a\\b", "tab\there"])
+def test_role_claim_that_jspath_cannot_express_is_refused(data, claim):
+    with pytest.raises(settings.SettingsError, match="jwt_role_claim"):
+        settings.resolve(dict(data, jwt_role_claim=claim))
+
+
+# setting, value, file, text that must then appear in it
+OVERRIDES = [
+    ("stack_name", "orders", ".env", "COMPOSE_PROJECT_NAME=orders\n"),
+    ("jwt_audience", "client-xyz", "postgrest/postgrest.conf", 'jwt-aud = "client-xyz"\n'),
+    ("jwt_issuer", "https://login.example.com/", "sql/03-pre-request.sql", "'https://login.example.com/'"),
+    ("auth0_domain", "other.us.auth0.com", "sql/03-pre-request.sql", "'https://other.us.auth0.com/'"),
+    ("jwt_role_claim", "role", "postgrest/postgrest.conf", 'jwt-role-claim-key = ".role"\n'),
+    ("postgrest_image", "postgrest/postgrest:v12.2.3", "compose.yaml", "image: postgrest/postgrest:v12.2.3\n"),
+    ("postgres_image", "postgres:16.4", "compose.yaml", "image: postgres:16.4\n"),
+    ("postgrest_port", 8000, "compose.yaml", '"127.0.0.1:8000:3000"'),
+    ("postgrest_bind", "10.0.0.5", "compose.yaml", '"10.0.0.5:3000:3000"'),
+    ("postgrest_admin_port", 9001, "compose.yaml", '"127.0.0.1:9001:3001"'),
+    ("db_bind", "10.0.0.7", "compose.yaml", '"10.0.0.7:5432:5432"'),
+    ("db_port", 6543, "compose.yaml", '"127.0.0.1:6543:5432"'),
+    ("db_name", "shop", ".env", "POSTGRES_DB=shop\n"),
+    ("db_name", "shop", "postgrest/postgrest.conf", "@db:5432/shop\"\n"),
+    ("db_superuser", "admin", ".env", "POSTGRES_USER=admin\n"),
+    ("db_schema", "v1", "postgrest/postgrest.conf", 'db-schemas = "v1"\n'),
+    ("db_schema", "v1", "sql/02-api.sql", "CREATE TABLE IF NOT EXISTS v1.todos"),
+    ("db_anon_role", "web_anon", "postgrest/postgrest.conf", 'db-anon-role = "web_anon"\n'),
+    ("db_anon_role", "web_anon", "sql/01-roles.sql", "GRANT web_anon TO authenticator;"),
+    ("db_user_role", "web_user", "sql/02-api.sql", "TO web_user;"),
+    ("public_api_url", "https://api.example.com", "postgrest/postgrest.conf", 'openapi-server-proxy-uri = "https://api.example.com"\n'),
+]
+
+
+@pytest.mark.parametrize(("name", "value", "filename", "expected"), OVERRIDES, ids=[f"{o[0]}->{o[2]}" for o in OVERRIDES])
+def test_every_override_reaches_its_file(data, secrets, name, value, filename, expected):
+    files = rendered(data, secrets, **{name: value})
+    assert expected in text(files, filename)
+    assert expected not in text(rendered(data, secrets), filename)
+
+
+def test_secret_override_reaches_env_and_sql(data, secrets):
+    files = rendered(data, dict(secrets, authenticator_password="another-password-123456"))
+    assert "AUTHENTICATOR_PASSWORD=another-password-123456\n" in text(files, ".env")
+    assert "PASSWORD 'another-password-123456'" in text(files, "sql/01-roles.sql")
+
+
+def test_render_is_deterministic(data, secrets):
+    assert rendered(data, secrets) == rendered(data, secrets)
