@@ -7,6 +7,7 @@ not rendered: it is fetched and validated at deploy time.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,9 +37,15 @@ class RenderedFile:
 #: Directories under app_dir: relative path -> (mode, owner uid).
 DIRECTORIES = {
     ".": (0o700, 0),
+    "bin": (0o700, 0),
     "postgrest": (0o700, POSTGREST_UID),
     "sql": (0o700, 0),
 }
+#: Where the validated JWKS lives under app_dir (mounted at Settings.jwks_container_path).
+JWKS_FILE = "postgrest/jwks.json"
+#: Bounded waits of the health gate, seconds.
+DB_WAIT_SECONDS = 120
+READY_WAIT_SECONDS = 90
 
 
 def role_claim_jspath(claim: str) -> str:
@@ -76,6 +83,23 @@ def _environment() -> jinja2.Environment:
     return env
 
 
+def sql_digest(files: dict[str, RenderedFile]) -> str:
+    """Digest of the SQL files, recorded in the database once they are applied."""
+    digest = hashlib.sha256()
+    for name in sorted(n for n in files if n.startswith("sql/")):
+        digest.update(name.encode() + b"\0" + files[name].content + b"\0")
+    return digest.hexdigest()
+
+
+def smoke_url(settings: Settings) -> str:
+    """PostgREST's published address as seen from the host itself."""
+    bind = settings.postgrest_bind
+    if bind in ("0.0.0.0", "::"):
+        bind = "127.0.0.1"
+    host = f"[{bind}]" if ":" in bind else bind
+    return f"http://{host}:{settings.postgrest_port}"
+
+
 def render(settings: Settings, secrets: dict[str, str]) -> dict[str, RenderedFile]:
     """Return ``{path relative to app_dir: RenderedFile}`` for one host."""
     env = _environment()
@@ -86,6 +110,9 @@ def render(settings: Settings, secrets: dict[str, str]) -> dict[str, RenderedFil
         "role_claim_path": role_claim_jspath(settings.jwt_role_claim),
         "guard_schema": GUARD_SCHEMA,
         "pre_request": PRE_REQUEST,
+        "api_url": smoke_url(settings),
+        "db_wait_seconds": DB_WAIT_SECONDS,
+        "ready_wait_seconds": READY_WAIT_SECONDS,
     }
 
     def text(template: str) -> bytes:
@@ -102,6 +129,10 @@ def render(settings: Settings, secrets: dict[str, str]) -> dict[str, RenderedFil
         files[f"sql/{name}"] = RenderedFile(
             text(f"sql/{template.name}"), 0o600, secret="secrets." in template.read_text()
         )
+    context["sql_digest"] = sql_digest(files)
+    for template in sorted((TEMPLATES / "bin").glob("*.j2")):
+        name = template.name.removesuffix(".j2")
+        files[f"bin/{name}"] = RenderedFile(text(f"bin/{template.name}"), 0o700)
     return files
 
 

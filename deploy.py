@@ -1,0 +1,28 @@
+"""The main job: `pyinfra INVENTORY deploy.py`.
+
+Per host: Docker when missing, the rendered files and the validated JWKS, then only the
+actions that follow from what changed (compose up, SQL, reload), and a health gate.
+Settings, secrets and the JWKS are checked on the controller before any host is touched.
+"""
+
+from pyinfra import host
+from pyinfra.api.exceptions import PyinfraError
+
+from postgrest_stack import plan as planning
+from postgrest_stack import render
+from tasks import controller
+from tasks.docker import ensure_docker
+from tasks.facts import StackProbe
+from tasks.stack import apply_stack
+
+try:
+    settings, secrets = controller.settings_and_secrets(host.data.dict())
+    files = planning.with_jwks(render.render(settings, secrets), controller.jwks_once(settings).raw)
+except controller.CONTROLLER_ERRORS as error:
+    raise PyinfraError(f"{host.name}: {error}") from None
+
+state = host.get_fact(StackProbe, app_dir=settings.app_dir, stack_name=settings.stack_name,
+                      admin_port=settings.postgrest_admin_port)
+plan = planning.make_plan(files, state)
+ensure_docker(settings, state, install=plan.install_docker, start=plan.start_docker)
+apply_stack(settings, files, state, plan)

@@ -1,0 +1,81 @@
+"""Decide what a run does on one host, from the rendered files and the probed state.
+
+Pure: the pyinfra tasks turn a :class:`Plan` into operations. Keeping the decisions
+here makes ``--dry`` exact (they are made before anything runs) and lets the unit
+tests pin the rules:
+
+- compose.yaml or .env changed, or a service is not running: ``up -d``
+  (compose recreates only what changed);
+- postgrest.conf or the JWKS changed while PostgREST runs: reload (SIGUSR2), no restart;
+- the SQL digest recorded in the database differs from the rendered one: apply SQL;
+- anything done, or PostgREST not ready: the health gate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from .probe import HostState
+from .render import DIRECTORIES, JWKS_FILE, POSTGREST_UID, RenderedFile, sql_digest
+
+RELOADED_BY_SIGNAL = ("postgrest/postgrest.conf", JWKS_FILE)
+RECREATE_ON_CHANGE = ("compose.yaml", ".env")
+
+
+@dataclass
+class Plan:
+    install_docker: bool = False
+    start_docker: bool = False
+    directories: list[str] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    up: bool = False
+    sql: bool = False
+    reload: bool = False
+    gate: bool = False
+
+    @property
+    def changes_anything(self) -> bool:
+        return bool(self.install_docker or self.start_docker or self.directories or self.files
+                    or self.up or self.sql or self.reload or self.gate)
+
+
+def with_jwks(files: dict[str, RenderedFile], jwks_raw: bytes) -> dict[str, RenderedFile]:
+    """The rendered files plus the validated key file, readable by PostgREST only."""
+    return {**files, JWKS_FILE: RenderedFile(jwks_raw, 0o600, owner_uid=POSTGREST_UID)}
+
+
+def _sha256(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+def expected_services(files: dict[str, RenderedFile]) -> set[str]:
+    services = {"db", "postgrest"}
+    if b"\n  swagger:\n" in files["compose.yaml"].content:
+        services.add("swagger")
+    return services
+
+
+def make_plan(files: dict[str, RenderedFile], state: HostState) -> Plan:
+    plan = Plan()
+    plan.install_docker = state.docker == "missing"
+    plan.start_docker = state.docker != "running"
+
+    for relative, (mode, uid) in DIRECTORIES.items():
+        current = state.paths.get(relative)
+        if current is None or current.kind != "d" or (current.mode, current.uid) != (mode, uid):
+            plan.directories.append(relative)
+
+    for relative, rendered in files.items():
+        current = state.paths.get(relative)
+        if (current is None or current.sha256 != _sha256(rendered.content)
+                or (current.mode, current.uid) != (rendered.mode, rendered.owner_uid)):
+            plan.files.append(relative)
+
+    running = {name for name, service in state.services.items() if service.status == "running"}
+    stack_down = not expected_services(files) <= running
+    plan.up = stack_down or any(name in plan.files for name in RECREATE_ON_CHANGE)
+    plan.reload = "postgrest" in running and any(name in plan.files for name in RELOADED_BY_SIGNAL)
+    plan.sql = state.sql_digest != f"sql-digest:{sql_digest(files)}"
+    plan.gate = plan.up or plan.sql or plan.reload or bool(plan.files) or state.ready != 200
+    return plan

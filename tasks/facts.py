@@ -1,0 +1,18 @@
+"""The one fact the deploy decides on: a read-only probe of the host and its stack."""
+
+from __future__ import annotations
+
+from pyinfra.api import FactBase
+
+from postgrest_stack import probe
+
+
+class StackProbe(FactBase):
+    """Init system, Docker/compose, the stack's files, containers, /ready and SQL digest."""
+
+    def command(self, app_dir, stack_name, admin_port):
+        self._app_dir = app_dir
+        return probe.command(app_dir, stack_name, admin_port)
+
+    def process(self, output):
+        return probe.parse(list(output), self._app_dir)
