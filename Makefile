@@ -4,6 +4,12 @@ PY := $(VENV)/bin/python
 
 .PHONY: venv deps test unit contract e2e images demo
 
+# Deploy to this machine (run as root: it may install Docker), then show a working call.
+demo: venv
+	$(VENV)/bin/pyinfra -y inventories/local.py deploy.py
+	@echo; echo "The API is up. Create a todo with a development token:"; echo
+	@$(PY) -m postgrest_stack token inventories/local.py --curl
+
 $(VENV)/.installed: requirements.txt requirements.lock
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet -r requirements.txt -c requirements.lock

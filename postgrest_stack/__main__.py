@@ -3,7 +3,7 @@
   render INVENTORY [--host NAME] [--data k=v ...] --out DIR   files a host receives
   jwks check FILE_OR_URL                                     exit 0 when usable
   jwks fetch URL --out FILE                                  validate, then write atomically
-  token INVENTORY [--role ROLE] [--ttl 1h]                   development token (local)
+  token INVENTORY [--role ROLE] [--ttl 1h] [--curl]          development token (local)
 
 Errors are one line on stderr and exit status 1.
 """
@@ -58,14 +58,21 @@ def cmd_token(args) -> None:
             "setting 'dev_signing_key' is not set: tokens can only be minted for the local development key"
         )
     key = signing_keys.ensure_dev_key(_project_path(data["dev_signing_key"]), _project_path(resolved.jwks_url))
-    print(signing_keys.mint_token(
+    token = signing_keys.mint_token(
         key,
         audience=resolved.jwt_audience,
         issuer=resolved.jwt_issuer,
         role_claim=resolved.jwt_role_claim,
         role=args.role,
         ttl_seconds=_parse_ttl(args.ttl),
-    ))
+    )
+    if not args.curl:
+        print(token)
+        return
+    print(f"curl -s -X POST {render.smoke_url(resolved)}/todos \\\n"
+          f"  -H 'Authorization: Bearer {token}' \\\n"
+          "  -H 'Content-Type: application/json' -H 'Prefer: return=representation' \\\n"
+          """  -d '{"task": "try PostgREST"}'""")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -97,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     with_inventory(token_cmd)
     token_cmd.add_argument("--role", default="api_user", help="role claim value (default api_user)")
     token_cmd.add_argument("--ttl", default="1h", help="lifetime: seconds or 30m, 1h, 1d (default 1h)")
+    token_cmd.add_argument("--curl", action="store_true", help="print a curl command that creates a todo with it")
     token_cmd.set_defaults(func=cmd_token)
     return parser
 

@@ -1,0 +1,132 @@
+"""The rules that turn 'what changed' into actions, and the probe's parser."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from postgrest_stack import plan as planning
+from postgrest_stack import probe, render, settings
+from postgrest_stack.render import DIRECTORIES, sql_digest
+
+JWKS = b'{"keys": []}'
+
+
+@pytest.fixture
+def files(data, secrets):
+    return planning.with_jwks(render.render(settings.resolve(data), secrets), JWKS)
+
+
+def deployed_state(files, *, ready=200, services=("db", "postgrest")) -> probe.HostState:
+    """A host on which exactly these files run, healthy."""
+    state = probe.HostState(init="systemd", docker="running", compose="docker compose")
+    for relative, (mode, uid) in DIRECTORIES.items():
+        state.paths[relative] = probe.PathState("d", mode, uid, 0)
+    for relative, rendered in files.items():
+        state.paths[relative] = probe.PathState("f", rendered.mode, rendered.owner_uid, 0,
+                                                hashlib.sha256(rendered.content).hexdigest())
+    for name in services:
+        state.services[name] = probe.ServiceState("running", "healthy", "t0", "image")
+    state.ready = ready
+    state.sql_digest = f"sql-digest:{sql_digest(files)}"
+    return state
+
+
+def changed(files, relative, content=b"changed\n"):
+    return {**files, relative: render.RenderedFile(content, files[relative].mode, files[relative].owner_uid)}
+
+
+def test_nothing_changed_means_nothing_to_do(files):
+    plan = planning.make_plan(files, deployed_state(files))
+    assert not plan.changes_anything
+
+
+def test_bare_host_gets_everything(files):
+    plan = planning.make_plan(files, probe.HostState())
+    assert plan.install_docker and plan.start_docker
+    assert set(plan.directories) == set(DIRECTORIES)
+    assert set(plan.files) == set(files)
+    assert plan.up and plan.sql and plan.gate and not plan.reload
+
+
+@pytest.mark.parametrize("relative", ["compose.yaml", ".env"])
+def test_compose_or_env_change_brings_up(files, relative):
+    plan = planning.make_plan(changed(files, relative), deployed_state(files))
+    assert plan.files == [relative] and plan.up and not plan.reload and not plan.sql and plan.gate
+
+
+@pytest.mark.parametrize("relative", ["postgrest/postgrest.conf", "postgrest/jwks.json"])
+def test_conf_or_jwks_change_reloads_without_up(files, relative):
+    plan = planning.make_plan(changed(files, relative), deployed_state(files))
+    assert plan.files == [relative] and plan.reload and not plan.up and not plan.sql and plan.gate
+
+
+def test_sql_change_applies_sql_only(files):
+    new = changed(files, "sql/02-api.sql")
+    plan = planning.make_plan(new, deployed_state(files))
+    # bin/apply-sql embeds the digest, so it changes too; nothing restarts.
+    assert plan.sql and not plan.up and not plan.reload
+    assert "sql/02-api.sql" in plan.files
+
+
+def test_database_without_digest_gets_sql(files):
+    state = deployed_state(files)
+    state.sql_digest = None  # e.g. a fresh volume
+    plan = planning.make_plan(files, state)
+    assert plan.sql and not plan.files and not plan.up
+
+
+def test_stopped_service_brings_up(files):
+    state = deployed_state(files)
+    state.services["postgrest"] = probe.ServiceState("exited", "", "t0", "image")
+    plan = planning.make_plan(files, state)
+    assert plan.up and not plan.reload
+
+
+def test_unready_postgrest_gets_the_gate(files):
+    plan = planning.make_plan(files, deployed_state(files, ready=503))
+    assert plan.gate and not plan.up and not plan.files
+
+
+def test_mode_or_owner_drift_is_a_change(files):
+    state = deployed_state(files)
+    conf = state.paths["postgrest/postgrest.conf"]
+    state.paths["postgrest/postgrest.conf"] = probe.PathState("f", 0o644, conf.uid, 0, conf.sha256)
+    state.paths["postgrest"] = probe.PathState("d", 0o700, 0, 0)
+    plan = planning.make_plan(files, state)
+    assert plan.files == ["postgrest/postgrest.conf"] and plan.directories == ["postgrest"]
+
+
+def test_swagger_expected_only_when_enabled(data, secrets):
+    enabled = planning.with_jwks(render.render(settings.resolve(dict(data, swagger_enabled=True)), secrets), JWKS)
+    plan = planning.make_plan(enabled, deployed_state(enabled))
+    assert plan.up  # swagger is not running yet
+
+
+def test_probe_parser():
+    lines = [
+        "init systemd",
+        "uid1000 ubuntu",
+        "path d 700 0 0 ",
+        "path f 600 1000 0 postgrest/postgrest.conf",
+        "sha abc123  /opt/app/postgrest/postgrest.conf",
+        "docker running",
+        "compose docker-compose",
+        "service db running healthy 2026-01-01T00:00:00Z postgres:15.14-bookworm",
+        "service postgrest running - 2026-01-01T00:00:01Z postgrest/postgrest:v12.0.2",
+        "ready 200",
+        "sqldigest sql-digest:ff",
+    ]
+    state = probe.parse(lines, "/opt/app")
+    assert state.systemd and state.docker == "running" and state.compose == "docker-compose"
+    assert state.uid1000 == "ubuntu"
+    assert state.paths["."] == probe.PathState("d", 0o700, 0, 0)
+    assert state.paths["postgrest/postgrest.conf"] == probe.PathState("f", 0o600, 1000, 0, "abc123")
+    assert state.services["db"].health == "healthy" and state.services["postgrest"].health == ""
+    assert state.ready == 200 and state.sql_digest == "sql-digest:ff"
+
+
+def test_probe_parser_on_a_bare_host():
+    state = probe.parse(["init bash", "uid1000 ", "docker missing"], "/opt/app")
+    assert not state.systemd and state.docker == "missing" and state.paths == {} and state.ready is None
