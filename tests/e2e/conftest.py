@@ -1,0 +1,38 @@
+"""End-to-end fixtures: a real Docker engine, the stand-in images, the Auth0 stand-in."""
+
+from __future__ import annotations
+
+import subprocess
+
+import docker
+import pytest
+
+from tests.conftest import ROOT
+from tests.harness.auth0 import JwksEndpoint, Tenant
+
+IMAGES = ("postgrest/postgrest:v12.0.2", "postgres:15.14-bookworm")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def docker_engine():
+    """The engine and the images the stack pins (built locally by `make images`)."""
+    subprocess.run(["bash", str(ROOT / "scripts" / "start-docker.sh")], check=True)
+    client = docker.from_env()
+    missing = [name for name in IMAGES if not client.images.list(name=name)]
+    assert not missing, f"images {missing} are missing: run `make images`"
+    return client
+
+
+@pytest.fixture(scope="session")
+def tenant():
+    t = Tenant()
+    for name in ("k1", "k2", "k3"):
+        t.add_key(name)
+    t.publish("k1", "k2")
+    return t
+
+
+@pytest.fixture(scope="session")
+def jwks_endpoint(tenant):
+    with JwksEndpoint(tenant) as endpoint:
+        yield endpoint

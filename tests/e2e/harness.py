@@ -1,0 +1,139 @@
+"""Drive the real `pyinfra` command line against sshd test hosts, and inspect the result.
+
+A :class:`Target` is one SSH host (a real sshd on loopback) with its own stack name,
+app_dir and ports, so several targets share this machine's Docker engine without
+clashing. Runs go through `pyinfra INVENTORY deploy.py` exactly as an operator types it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import docker
+import requests
+
+from tests.conftest import ROOT
+from tests.harness.ports import free_port
+from tests.harness.sshd import SshdHost
+
+PYINFRA = str(Path(sys.executable).with_name("pyinfra"))
+_ROW = re.compile(r"^\s{4}(?P<name>\S.*?)\s{2,}(?P<hosts>[\d-]+)\s+(?P<success>[\d-]+)\s+(?P<error>[\d-]+)\s+(?P<nochange>[\d-]+)\s*$")
+
+
+def _count(text: str) -> int:
+    return 0 if text == "-" else int(text)
+
+
+@dataclass
+class Run:
+    returncode: int
+    output: str
+
+    @property
+    def results(self) -> dict[str, tuple[int, int, int]]:
+        """``{operation: (success, error, no change)}`` from pyinfra's results table."""
+        rows = {}
+        in_table = False
+        for line in self.output.splitlines():
+            if line.startswith("--> Results:"):
+                in_table = True
+                continue
+            if in_table:
+                match = _ROW.match(line)
+                if match and match["name"] not in ("Operation", "Grand total"):
+                    rows[match["name"]] = (_count(match["success"]), _count(match["error"]), _count(match["nochange"]))
+        return rows
+
+    @property
+    def changed(self) -> list[str]:
+        return [name for name, (success, _err, nochange) in self.results.items() if success - nochange > 0]
+
+    def check(self) -> "Run":
+        assert self.returncode == 0, self.output[-6000:]
+        return self
+
+
+@dataclass
+class Target:
+    """One SSH target host with its own stack."""
+
+    name: str
+    sshd: SshdHost
+    data: dict = field(default_factory=dict)
+    secrets: dict = field(default_factory=dict)
+    workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="e2e-")))
+
+    @classmethod
+    def create(cls, name: str, jwks_url: str, **sshd_args) -> "Target":
+        sshd = SshdHost(**sshd_args)
+        workdir = Path(tempfile.mkdtemp(prefix=f"e2e-{name}-"))
+        data = {
+            "stack_name": f"e2e-{name}-{os.getpid()}",
+            "app_dir": str(workdir / "app"),
+            "auth0_domain": "tenant.eu.auth0.com",
+            "jwt_audience": "https://api.example.com",
+            "jwks_url": jwks_url,
+            "docker_install": "skip",
+            "postgrest_port": free_port(),
+            "postgrest_admin_port": free_port(),
+            "db_port": free_port(),
+        }
+        secrets = {"STACK_POSTGRES_PASSWORD": "e2e-superuser-password-0001",
+                   "STACK_AUTHENTICATOR_PASSWORD": "e2e-authenticator-password-0001"}
+        return cls(name, sshd, data, secrets, workdir)
+
+    @property
+    def app_dir(self) -> Path:
+        return Path(self.data["app_dir"])
+
+    @property
+    def api(self) -> str:
+        return f"http://127.0.0.1:{self.data['postgrest_port']}"
+
+    def inventory(self) -> Path:
+        path = self.workdir / "inventory.py"
+        host_data = {**self.sshd.pyinfra_host_data(), **self.data}
+        path.write_text(f"targets = [({self.name!r}, {host_data!r})]\n")
+        return path
+
+    def deploy(self, *extra: str, script: str = "deploy.py", env: dict | None = None, **overrides) -> Run:
+        # --dry shows its "Detected changes" table only without -y.
+        yes = [] if "--dry" in extra else ["-y"]
+        args = [PYINFRA, *yes, str(self.inventory()), script, *extra]
+        for key, value in overrides.items():
+            args += ["--data", f"{key}={value}"]
+        run_env = {k: v for k, v in os.environ.items() if not k.startswith("STACK_")}
+        run_env.update(self.secrets if env is None else env)
+        done = subprocess.run(args, cwd=ROOT, env=run_env, capture_output=True, text=True, timeout=600,
+                              stdin=subprocess.DEVNULL)
+        return Run(done.returncode, done.stdout + done.stderr)
+
+    def containers(self) -> dict[str, tuple[str, str]]:
+        """``{service: (container id, started at)}`` of this target's stack."""
+        client = docker.from_env()
+        found = {}
+        for container in client.containers.list(all=True, filters={"label": f"com.docker.compose.project={self.data['stack_name']}"}):
+            service = container.labels["com.docker.compose.service"]
+            found[service] = (container.id, container.attrs["State"]["StartedAt"])
+        return found
+
+    def ready(self) -> int:
+        return requests.get(f"http://127.0.0.1:{self.data['postgrest_admin_port']}/ready", timeout=5).status_code
+
+    def destroy(self) -> None:
+        compose = self.app_dir / "bin" / "compose"
+        if compose.exists():
+            subprocess.run([str(compose), "down", "-v", "--remove-orphans"], capture_output=True, timeout=300)
+        self.sshd.stop()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def bearer(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}
