@@ -1,0 +1,59 @@
+"""`python -m postgrest_stack render|token` read settings exactly as pyinfra does."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+
+from tests.conftest import ROOT
+
+ENV = {"STACK_POSTGRES_PASSWORD": "cli-superuser-password-01", "STACK_AUTHENTICATOR_PASSWORD": "cli-authenticator-pw-01"}
+
+
+def cli(*args, env=None):
+    run_env = {k: v for k, v in os.environ.items() if not k.startswith("STACK_")}
+    run_env.update(env or {})
+    return subprocess.run([sys.executable, "-m", "postgrest_stack", *args], cwd=ROOT, capture_output=True,
+                          text=True, env=run_env, timeout=60)
+
+
+def test_render_prod_with_data_overrides(tmp_path):
+    out = tmp_path / "out"
+    done = cli("render", "inventories/prod.py", "--host", "api-2.example.com", "--data", "jwt_audience=client-123",
+               "--data", "postgrest_port=8080", "--out", str(out), env=ENV)
+    assert done.returncode == 0, done.stderr
+    conf = (out / "postgrest/postgrest.conf").read_text()
+    assert 'jwt-aud = "client-123"' in conf
+    assert '"127.0.0.1:8080:3000"' in (out / "compose.yaml").read_text()
+    assert "https://example-tenant.eu.auth0.com/" in (out / "sql/03-pre-request.sql").read_text()
+    assert stat.S_IMODE((out / ".env").stat().st_mode) == 0o600
+    assert f"POSTGRES_PASSWORD={ENV['STACK_POSTGRES_PASSWORD']}" in (out / ".env").read_text()
+    assert not (out / "postgrest/jwks.json").exists()  # fetched at deploy time, not rendered
+
+
+def test_render_prod_without_secrets_is_one_line(tmp_path):
+    done = cli("render", "inventories/prod.py", "--out", str(tmp_path / "out"))
+    assert done.returncode == 1
+    assert done.stderr.count("\n") == 1 and "missing secret 'postgres_password'" in done.stderr
+
+
+def test_render_unknown_host(tmp_path):
+    done = cli("render", "inventories/prod.py", "--host", "nope", "--out", str(tmp_path), env=ENV)
+    assert done.returncode == 1 and "no host named 'nope'" in done.stderr
+
+
+def test_token_for_the_local_key_is_verifiable(tmp_path):
+    import jwt
+
+    done = cli("token", "inventories/local.py", "--role", "api_user", "--ttl", "10m")
+    assert done.returncode == 0, done.stderr
+    token = done.stdout.strip()
+    jwks = jwt.PyJWKSet.from_json((ROOT / ".local/dev-jwks.json").read_text())
+    header = jwt.get_unverified_header(token)
+    key = next(k for k in jwks.keys if k.key_id == header["kid"])
+    claims = jwt.decode(token, key.key, algorithms=["RS256"], audience="local-dev-api",
+                        issuer="https://dev-tenant.local/")
+    assert claims["https://postgrest-demo.de/role"] == "api_user"
+    assert 590 <= claims["exp"] - claims["iat"] <= 600
