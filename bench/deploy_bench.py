@@ -1,0 +1,58 @@
+"""Benchmark: first deploy, no-change rerun, and remote commands of a no-change rerun.
+
+Prints figures for this machine; it asserts nothing (speed goals live here, not in tests).
+Needs what the end-to-end tests need (`make images`): a Docker engine, the pinned
+images, sshd. Run: .venv/bin/python bench/deploy_bench.py [--reruns N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.e2e.harness import Target  # noqa: E402
+from tests.harness.auth0 import JwksEndpoint, Tenant  # noqa: E402
+
+
+def remote_commands(target: Target, since: int) -> int:
+    """Commands the sshd ran since log offset ``since`` (one per exec channel)."""
+    return target.sshd.log()[since:].count("Starting session: command")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reruns", type=int, default=3)
+    args = parser.parse_args()
+    tenant = Tenant()
+    tenant.add_key("k1")
+    tenant.publish("k1")
+    with JwksEndpoint(tenant) as endpoint:
+        target = Target.create("bench", endpoint.url)
+        try:
+            started = time.monotonic()
+            target.deploy().check()
+            first = time.monotonic() - started
+            first_commands = remote_commands(target, 0)
+            reruns, commands = [], []
+            for _ in range(args.reruns):
+                offset = len(target.sshd.log())
+                started = time.monotonic()
+                run = target.deploy().check()
+                reruns.append(time.monotonic() - started)
+                commands.append(remote_commands(target, offset))
+                assert run.changed == [], run.changed
+        finally:
+            target.destroy()
+    print(f"first deploy (images present):   {first:6.2f} s")
+    print(f"no-change rerun (median of {len(reruns)}):  {statistics.median(reruns):6.2f} s")
+    print(f"remote commands, first deploy:    {first_commands}")
+    print(f"remote commands, no-change rerun: {max(commands)}")
+
+
+if __name__ == "__main__":
+    main()
