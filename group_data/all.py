@@ -13,6 +13,9 @@ app_dir = "/opt/postgrest"
 # How Docker gets onto the host: "official" (Docker's apt repository), "distro"
 # (the distribution's docker.io + compose), or "skip" (Docker must already run).
 docker_install = "official"
+# Longest wait, in seconds, for the database to be healthy and for PostgREST's /ready
+# (health gate, reload): past it the host fails with the reason and the last logs.
+health_timeout = 120
 
 # --- Auth0 / JWT ---------------------------------------------------------------------
 # The Auth0 tenant's domain, e.g. "my-tenant.eu.auth0.com". Required.

@@ -43,9 +43,6 @@ DIRECTORIES = {
 }
 #: Where the validated JWKS lives under app_dir (mounted at Settings.jwks_container_path).
 JWKS_FILE = "postgrest/jwks.json"
-#: Bounded waits of the health gate, seconds.
-DB_WAIT_SECONDS = 120
-READY_WAIT_SECONDS = 90
 
 
 def role_claim_jspath(claim: str) -> str:
@@ -111,8 +108,7 @@ def render(settings: Settings, secrets: dict[str, str]) -> dict[str, RenderedFil
         "guard_schema": GUARD_SCHEMA,
         "pre_request": PRE_REQUEST,
         "api_url": smoke_url(settings),
-        "db_wait_seconds": DB_WAIT_SECONDS,
-        "ready_wait_seconds": READY_WAIT_SECONDS,
+        "wait_seconds": settings.health_timeout,
     }
 
     def text(template: str) -> bytes:

@@ -52,6 +52,7 @@ class Settings:
     db_anon_role: str
     db_user_role: str
     docker_install: str
+    health_timeout: int
 
     @property
     def jwks_container_path(self) -> str:
@@ -78,6 +79,13 @@ def _port(data, name) -> int:
     value = _require(data, name)
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
         raise SettingsError(f"setting '{name}' must be a port number from 1 to 65535, got {value!r}")
+    return value
+
+
+def _seconds(data, name) -> int:
+    value = _require(data, name)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 3600:
+        raise SettingsError(f"setting '{name}' must be a number of seconds from 1 to 3600, got {value!r}")
     return value
 
 
@@ -173,6 +181,7 @@ def resolve(data: Mapping[str, Any]) -> Settings:
         db_anon_role=_identifier(data, "db_anon_role"),
         db_user_role=_identifier(data, "db_user_role"),
         docker_install=docker_install,
+        health_timeout=_seconds(data, "health_timeout"),
     )
     for name in ("jwt_issuer", "public_api_url"):
         value = getattr(settings, name)

@@ -120,6 +120,7 @@ OVERRIDES = [
     ("db_anon_role", "web_anon", "postgrest/postgrest.conf", 'db-anon-role = "web_anon"\n'),
     ("db_anon_role", "web_anon", "sql/01-roles.sql", "GRANT web_anon TO authenticator;"),
     ("db_user_role", "web_user", "sql/02-api.sql", "TO web_user;"),
+    ("health_timeout", 15, "bin/health-gate", "not 200 within 15 s"),
     ("public_api_url", "https://api.example.com", "postgrest/postgrest.conf", 'openapi-server-proxy-uri = "https://api.example.com"\n'),
 ]
 
