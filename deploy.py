@@ -1,8 +1,9 @@
 """The main job: `pyinfra INVENTORY deploy.py`.
 
 Per host: Docker when missing, the rendered files and the validated JWKS, then only the
-actions that follow from what changed (compose up, SQL, reload), and a health gate.
-Settings, secrets and the JWKS are checked on the controller before any host is touched.
+actions that follow from what changed (compose up, SQL, reload, key rotation), and a
+health gate. Settings, secrets and the JWKS are checked on the controller before any
+host is touched.
 """
 
 from pyinfra import host
@@ -10,14 +11,15 @@ from pyinfra.api.exceptions import PyinfraError
 
 from postgrest_stack import plan as planning
 from postgrest_stack import render
-from tasks import controller
+from tasks import controller, keys
 from tasks.docker import ensure_docker
 from tasks.facts import StackProbe
-from tasks.stack import apply_stack
+from tasks.stack import apply_stack, health_gate
 
 try:
     settings, secrets = controller.settings_and_secrets(host.data.dict())
-    files = planning.with_jwks(render.render(settings, secrets), controller.jwks_once(settings).raw)
+    jwks = controller.jwks_once(settings)
+    files = planning.with_jwks(render.render(settings, secrets), jwks.raw)
 except controller.CONTROLLER_ERRORS as error:
     raise PyinfraError(f"{host.name}: {error}") from None
 
@@ -26,3 +28,7 @@ state = host.get_fact(StackProbe, app_dir=settings.app_dir, stack_name=settings.
 plan = planning.make_plan(files, state)
 ensure_docker(settings, state, install=plan.install_docker, start=plan.start_docker)
 apply_stack(settings, files, state, plan)
+if plan.rotate_keys:
+    keys.rotate(settings, jwks, settings.smoke_token_command)
+if plan.gate:
+    health_gate(settings)

@@ -17,6 +17,14 @@ docker_install = "official"
 # (health gate, reload): past it the host fails with the reason and the last logs.
 health_timeout = 120
 
+# --- Key rotation --------------------------------------------------------------------
+# Seconds after which fetching the JWKS gives up (retries included).
+jwks_fetch_timeout = 30
+# Optional command run on the controller that prints a fresh token (for Auth0, e.g. a
+# client-credentials grant). After each host's key reload the token is sent from the
+# host to its API and must get 200, else the host rolls back to its previous keys.
+smoke_token_command = None
+
 # --- Auth0 / JWT ---------------------------------------------------------------------
 # The Auth0 tenant's domain, e.g. "my-tenant.eu.auth0.com". Required.
 auth0_domain = None

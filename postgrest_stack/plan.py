@@ -6,7 +6,8 @@ tests pin the rules:
 
 - compose.yaml or .env changed, or a service is not running: ``up -d``
   (compose recreates only what changed);
-- postgrest.conf or the JWKS changed while PostgREST runs: reload (SIGUSR2), no restart;
+- postgrest.conf changed while PostgREST runs: reload (SIGUSR2), no restart;
+- the JWKS changed while PostgREST runs: the key rotation steps (tasks/keys.py);
 - the SQL digest recorded in the database differs from the rendered one: apply SQL;
 - anything done, or PostgREST not ready: the health gate.
 """
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 from .probe import HostState
 from .render import DIRECTORIES, JWKS_FILE, POSTGREST_UID, RenderedFile, sql_digest
 
-RELOADED_BY_SIGNAL = ("postgrest/postgrest.conf", JWKS_FILE)
+RELOADED_BY_SIGNAL = ("postgrest/postgrest.conf",)
 RECREATE_ON_CHANGE = ("compose.yaml", ".env")
 
 
@@ -32,12 +33,13 @@ class Plan:
     up: bool = False
     sql: bool = False
     reload: bool = False
+    rotate_keys: bool = False
     gate: bool = False
 
     @property
     def changes_anything(self) -> bool:
         return bool(self.install_docker or self.start_docker or self.directories or self.files
-                    or self.up or self.sql or self.reload or self.gate)
+                    or self.up or self.sql or self.reload or self.rotate_keys or self.gate)
 
 
 def with_jwks(files: dict[str, RenderedFile], jwks_raw: bytes) -> dict[str, RenderedFile]:
@@ -75,7 +77,14 @@ def make_plan(files: dict[str, RenderedFile], state: HostState) -> Plan:
     running = {name for name, service in state.services.items() if service.status == "running"}
     stack_down = not expected_services(files) <= running
     plan.up = stack_down or any(name in plan.files for name in RECREATE_ON_CHANGE)
-    plan.reload = "postgrest" in running and any(name in plan.files for name in RELOADED_BY_SIGNAL)
+    # A new key set on a running PostgREST goes through the rotation steps (write,
+    # reload, verify, roll back on failure) instead of a plain upload.
+    plan.rotate_keys = "postgrest" in running and JWKS_FILE in plan.files
+    if plan.rotate_keys:
+        plan.files.remove(JWKS_FILE)
+    plan.reload = ("postgrest" in running and not plan.rotate_keys
+                   and any(name in plan.files for name in RELOADED_BY_SIGNAL))
     plan.sql = state.sql_digest != f"sql-digest:{sql_digest(files)}"
-    plan.gate = plan.up or plan.sql or plan.reload or bool(plan.files) or state.ready != 200
+    plan.gate = (plan.up or plan.sql or plan.reload or plan.rotate_keys or bool(plan.files)
+                 or state.ready != 200)
     return plan

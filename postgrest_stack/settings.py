@@ -53,6 +53,8 @@ class Settings:
     db_user_role: str
     docker_install: str
     health_timeout: int
+    jwks_fetch_timeout: int
+    smoke_token_command: str | None
 
     @property
     def jwks_container_path(self) -> str:
@@ -182,7 +184,11 @@ def resolve(data: Mapping[str, Any]) -> Settings:
         db_user_role=_identifier(data, "db_user_role"),
         docker_install=docker_install,
         health_timeout=_seconds(data, "health_timeout"),
+        jwks_fetch_timeout=_seconds(data, "jwks_fetch_timeout"),
+        smoke_token_command=data.get("smoke_token_command") or None,
     )
+    if settings.smoke_token_command is not None and not isinstance(settings.smoke_token_command, str):
+        raise SettingsError(f"setting 'smoke_token_command' must be a shell command string, got {settings.smoke_token_command!r}")
     for name in ("jwt_issuer", "public_api_url"):
         value = getattr(settings, name)
         if not isinstance(value, str) or not value.isprintable():

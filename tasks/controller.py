@@ -33,5 +33,5 @@ def jwks_once(resolved: settings.Settings) -> jwks.Jwks:
     url = resolved.jwks_url
     if url not in _jwks_by_url:
         source = url if "://" in url else str(_project_path(url))
-        _jwks_by_url[url] = jwks.fetch(source)
+        _jwks_by_url[url] = jwks.fetch(source, deadline_seconds=resolved.jwks_fetch_timeout)
     return _jwks_by_url[url]

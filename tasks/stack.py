@@ -43,5 +43,8 @@ def apply_stack(settings: Settings, files: dict[str, RenderedFile], state: HostS
                      commands=[f"{app}/bin/health-gate db", f"{app}/bin/apply-sql"])
     if plan.reload:
         server.shell(name="Reload PostgREST (SIGUSR2)", commands=[f"{app}/bin/reload-postgrest"])
-    if plan.gate:
-        server.shell(name="Health gate", commands=[f"{app}/bin/health-gate"])
+
+
+@deploy("PostgREST stack")
+def health_gate(settings: Settings):
+    server.shell(name="Health gate", commands=[f"{settings.app_dir}/bin/health-gate"])

@@ -56,10 +56,21 @@ def test_compose_or_env_change_brings_up(files, relative):
     assert plan.files == [relative] and plan.up and not plan.reload and not plan.sql and plan.gate
 
 
-@pytest.mark.parametrize("relative", ["postgrest/postgrest.conf", "postgrest/jwks.json"])
-def test_conf_or_jwks_change_reloads_without_up(files, relative):
-    plan = planning.make_plan(changed(files, relative), deployed_state(files))
-    assert plan.files == [relative] and plan.reload and not plan.up and not plan.sql and plan.gate
+def test_conf_change_reloads_without_up(files):
+    plan = planning.make_plan(changed(files, "postgrest/postgrest.conf"), deployed_state(files))
+    assert plan.files == ["postgrest/postgrest.conf"] and plan.reload
+    assert not plan.up and not plan.sql and not plan.rotate_keys and plan.gate
+
+
+def test_jwks_change_rotates_keys_without_up(files):
+    plan = planning.make_plan(changed(files, "postgrest/jwks.json"), deployed_state(files))
+    assert plan.rotate_keys and plan.files == [] and not plan.reload and not plan.up and plan.gate
+
+
+def test_jwks_on_a_stack_not_running_is_a_plain_upload(files):
+    state = deployed_state(files, services=())
+    plan = planning.make_plan(changed(files, "postgrest/jwks.json"), state)
+    assert plan.files == ["postgrest/jwks.json"] and not plan.rotate_keys and plan.up
 
 
 def test_sql_change_applies_sql_only(files):

@@ -1,0 +1,37 @@
+"""Key rotation: `pyinfra INVENTORY rotate_keys.py`.
+
+Fetches and validates the JWKS once on the controller (an invalid or unreachable one
+stops the run before any host is touched). Per host, one at a time: an unchanged key
+file means no change and no signal; a different one is written atomically (previous
+kept), PostgREST reloaded with SIGUSR2 (no restart, no compose up), /ready awaited and,
+with `smoke_token_command`, a fresh token required to get 200. A failing host is
+rolled back and no later host is touched.
+"""
+
+import hashlib
+import posixpath
+
+from pyinfra import host, logger
+from pyinfra.api.exceptions import PyinfraError
+
+from postgrest_stack import settings as stack_settings
+from postgrest_stack.render import JWKS_FILE
+from tasks import controller, keys
+from tasks.facts import StackProbe
+
+try:
+    settings = stack_settings.resolve(host.data.dict())
+    jwks = controller.jwks_once(settings)
+except controller.CONTROLLER_ERRORS as error:
+    raise PyinfraError(f"{host.name}: {error}") from None
+
+state = host.get_fact(StackProbe, app_dir=settings.app_dir, stack_name=settings.stack_name,
+                      admin_port=settings.postgrest_admin_port)
+deployed = state.paths.get(JWKS_FILE)
+if deployed is None or state.services.get("postgrest") is None:
+    raise PyinfraError(f"{host.name}: no deployed stack at {posixpath.join(settings.app_dir, JWKS_FILE)}; "
+                       "run deploy.py first")
+if deployed.sha256 == hashlib.sha256(jwks.raw).hexdigest():
+    logger.info(f"{host.print_prefix}keys unchanged [{', '.join(jwks.kids)}]")
+else:
+    keys.rotate(settings, jwks, settings.smoke_token_command)
