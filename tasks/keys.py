@@ -18,7 +18,7 @@ import subprocess
 import time
 
 from pyinfra import host, logger
-from pyinfra.api import StringCommand
+from pyinfra.api import StringCommand, operation
 from pyinfra.api.exceptions import OperationError
 from pyinfra.facts.files import FileContents
 from pyinfra.operations import python
@@ -27,8 +27,8 @@ from postgrest_stack.jwks import Jwks
 from postgrest_stack.render import JWKS_FILE, POSTGREST_UID, smoke_url
 from postgrest_stack.settings import Settings
 
-#: Hosts that failed in this run: later hosts are not touched.
-_failed_hosts: list[str] = []
+#: Hosts that failed in this run, with the reason: later hosts are not touched.
+_failures: dict[str, str] = {}
 SMOKE_ATTEMPTS = 10  # a reload is asynchronous: give it a few seconds to take effect
 
 
@@ -64,6 +64,16 @@ def rotate(settings: Settings, jwks: Jwks, smoke_token_command: str | None):
         smoke_token_command=smoke_token_command,
         _serial=True,
     )
+    report_failure(name="Report a failed key rotation")
+
+
+@operation(is_idempotent=False)
+def report_failure():
+    """Fail the host with its rotation failure as one line (a callback exception would
+    print a traceback). Yields nothing, so changes nothing, when the host succeeded."""
+    reason = _failures.get(host.name)
+    if reason:
+        yield StringCommand(f"echo {shlex.quote(reason)} >&2; exit 1")
 
 
 def _run(command: str, **kwargs) -> tuple[bool, str]:
@@ -115,8 +125,9 @@ def _reload(app: str) -> None:
 
 
 def _rotate(settings: Settings, new_raw: bytes, before: list[str], smoke_token_command: str | None):
-    if _failed_hosts:
-        raise OperationError(f"{host.name}: not rotated: the run stopped after {', '.join(_failed_hosts)} failed")
+    if _failures:
+        _failures[host.name] = f"{host.name}: not rotated: the run stopped after {', '.join(_failures)} failed"
+        return
     app = settings.app_dir
     _replace_key_file(app, None, new_raw)
     reason = None
@@ -129,7 +140,6 @@ def _rotate(settings: Settings, new_raw: bytes, before: list[str], smoke_token_c
     if reason is None:
         logger.info(f"{host.print_prefix}{summary(before, kids_of(new_raw))}")
         return
-    _failed_hosts.append(host.name)
     _replace_key_file(app, posixpath.join(app, JWKS_FILE + ".prev"), None)
     _reload(app)
-    raise OperationError(f"{host.name}: {reason}; rolled back to the previous keys [{', '.join(before)}]")
+    _failures[host.name] = f"{host.name}: {reason}; rolled back to the previous keys [{', '.join(before)}]"

@@ -97,23 +97,8 @@ class Target:
     def api(self) -> str:
         return f"http://127.0.0.1:{self.data['postgrest_port']}"
 
-    def inventory(self) -> Path:
-        path = self.workdir / "inventory.py"
-        host_data = {**self.sshd.pyinfra_host_data(), **self.data}
-        path.write_text(f"targets = [({self.name!r}, {host_data!r})]\n")
-        return path
-
     def deploy(self, *extra: str, script: str = "deploy.py", env: dict | None = None, **overrides) -> Run:
-        # --dry shows its "Detected changes" table only without -y.
-        yes = [] if "--dry" in extra else ["-y"]
-        args = [PYINFRA, *yes, str(self.inventory()), script, *extra]
-        for key, value in overrides.items():
-            args += ["--data", f"{key}={value}"]
-        run_env = {k: v for k, v in os.environ.items() if not k.startswith("STACK_")}
-        run_env.update(self.secrets if env is None else env)
-        done = subprocess.run(args, cwd=ROOT, env=run_env, capture_output=True, text=True, timeout=600,
-                              stdin=subprocess.DEVNULL)
-        return Run(done.returncode, done.stdout + done.stderr)
+        return run_pyinfra([self], script, *extra, env=self.secrets if env is None else env, **overrides)
 
     def containers(self) -> dict[str, tuple[str, str]]:
         """``{service: (container id, started at)}`` of this target's stack."""
@@ -133,6 +118,23 @@ class Target:
             subprocess.run([str(compose), "down", "-v", "--remove-orphans"], capture_output=True, timeout=300)
         self.sshd.stop()
         shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def run_pyinfra(targets: list[Target], script: str, *extra: str, env: dict | None = None, **overrides) -> Run:
+    """`pyinfra INVENTORY SCRIPT` over SSH against ``targets``, as an operator types it."""
+    inventory = targets[0].workdir / "inventory.py"
+    entries = ",\n".join(f"    ({t.name!r}, {dict(t.sshd.pyinfra_host_data(), **t.data)!r})" for t in targets)
+    inventory.write_text(f"targets = [\n{entries},\n]\n")
+    # --dry shows its "Detected changes" table only without -y.
+    yes = [] if "--dry" in extra else ["-y"]
+    args = [PYINFRA, *yes, str(inventory), script, *extra]
+    for key, value in overrides.items():
+        args += ["--data", f"{key}={value}"]
+    run_env = {k: v for k, v in os.environ.items() if not k.startswith("STACK_")}
+    run_env.update(env if env is not None else targets[0].secrets)
+    done = subprocess.run(args, cwd=ROOT, env=run_env, capture_output=True, text=True, timeout=600,
+                          stdin=subprocess.DEVNULL)
+    return Run(done.returncode, done.stdout + done.stderr)
 
 
 def bearer(token: str) -> dict:

@@ -217,6 +217,10 @@ class SshdHost:
             self._log_file.close()
             self._log_file = None
 
+    def pause(self) -> None:
+        """Stop the server (the host is unreachable) but keep its keys: start() resumes it."""
+        self._kill()
+
     def stop(self) -> None:
         """Stop the server (and its sessions) and delete the temporary directory."""
         self._kill()

@@ -1,0 +1,173 @@
+"""Key rotation over SSH on two hosts: zero failed requests, bad key sets never land,
+rollback on a refused smoke token, an unreachable host.
+
+A scenario: the tests run in file order and build on each other. This module has its
+own Auth0 stand-in, so rotating its keys does not disturb other modules.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+
+import pytest
+import requests
+
+from postgrest_stack import signing_keys
+from tests.e2e.harness import Target, bearer, run_pyinfra
+from tests.harness.auth0 import JwksEndpoint, Tenant
+from tests.jwks_corpus import refused_cases
+
+ISSUER = "https://tenant.eu.auth0.com/"
+AUDIENCE = "https://api.example.com"
+REQUESTS_AT_LEAST = 1000
+
+
+@pytest.fixture(scope="module")
+def tenant(tmp_path_factory):
+    t = Tenant()
+    pem_dir = tmp_path_factory.mktemp("keys")
+    for name in ("k1", "k2", "k3", "k4"):
+        key = t.add_key(name)
+        (pem_dir / f"{name}.pem").write_bytes(signing_keys.private_pem(key))
+    t.pem_dir = pem_dir
+    t.publish("k1", "k2")
+    return t
+
+
+@pytest.fixture(scope="module")
+def endpoint(tenant):
+    with JwksEndpoint(tenant) as e:
+        yield e
+
+
+@pytest.fixture(scope="module")
+def hosts(endpoint):
+    a, b = Target.create("rot-a", endpoint.url), Target.create("rot-b", endpoint.url)
+    try:
+        run_pyinfra([a, b], "deploy.py").check()
+        yield a, b
+    finally:
+        a.destroy()
+        b.destroy()
+
+
+def token(tenant, key):
+    return tenant.token(key, audience=AUDIENCE, issuer=ISSUER, role_claim="https://postgrest-demo.de/role",
+                        role="api_user")
+
+
+def status(target, tok):
+    return requests.get(f"{target.api}/todos", headers=bearer(tok), timeout=10).status_code
+
+
+def smoke_command(tenant, key):
+    return (f"{sys.executable} -m tests.e2e.mint_token --key {tenant.pem_dir / (key + '.pem')} "
+            f"--audience {AUDIENCE} --issuer {ISSUER}")
+
+
+def rotate(hosts, **overrides):
+    return run_pyinfra(list(hosts), "rotate_keys.py", **overrides)
+
+
+def key_files(hosts):
+    return [(t.app_dir / "postgrest/jwks.json").read_bytes() for t in hosts]
+
+
+def test_rotation_with_nothing_new_changes_nothing(hosts, tenant):
+    before = [t.containers() for t in hosts]
+    run = rotate(hosts).check()
+    assert run.changed == []
+    assert run.output.count("keys unchanged") == 2
+    assert [t.containers() for t in hosts] == before
+
+
+def test_zero_downtime_rotation(hosts, tenant):
+    before = [t.containers() for t in hosts]
+    tok = token(tenant, "k2")  # in the set before and after
+    answers: list[int] = []
+    stop = threading.Event()
+
+    def client():
+        session = requests.Session()
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and not (stop.is_set() and len(answers) >= REQUESTS_AT_LEAST):
+            for target in hosts:
+                try:
+                    answers.append(session.get(f"{target.api}/todos", headers=bearer(tok), timeout=5).status_code)
+                except requests.RequestException:
+                    answers.append(0)
+
+    thread = threading.Thread(target=client)
+    thread.start()
+    try:
+        tenant.publish("k2", "k3")
+        run = rotate(hosts, smoke_token_command=smoke_command(tenant, "k3"))
+    finally:
+        stop.set()
+        thread.join()
+    run.check()
+    assert len(answers) >= REQUESTS_AT_LEAST
+    assert [a for a in answers if not 200 <= a < 300] == []
+    kid = {name: signing_keys.kid_of(tenant.keys[name]) for name in ("k1", "k2", "k3")}
+    assert run.output.count(f"added [{kid['k3']}], removed [{kid['k1']}], unchanged [{kid['k2']}]") == 2
+    for target in hosts:
+        assert status(target, token(tenant, "k1")) == 401
+        assert status(target, token(tenant, "k3")) == 200
+    assert [t.containers() for t in hosts] == before
+    assert key_files(hosts) == [tenant.jwks()] * 2
+
+
+BAD_SOURCES = {name: {"body": raw} for name, (raw, _fragment) in refused_cases().items()}
+BAD_SOURCES["HTTP 500"] = {"status": 500}
+BAD_SOURCES["timeout"] = {"stall_seconds": 10}
+
+
+def test_bad_key_sets_never_reach_a_host(hosts, tenant, endpoint):
+    before = key_files(hosts)
+    for name, behaviour in BAD_SOURCES.items():
+        for field, value in behaviour.items():
+            setattr(endpoint.behaviour, field, value)
+        try:
+            run = rotate(hosts, jwks_fetch_timeout=3)
+        finally:
+            endpoint.behaviour.body, endpoint.behaviour.status, endpoint.behaviour.stall_seconds = None, 200, 0
+        assert run.returncode != 0, name
+        assert "pyinfra error" in run.output and "rot-a" in run.output, name
+        assert key_files(hosts) == before, name
+    for target in hosts:
+        assert status(target, token(tenant, "k2")) == 200
+
+
+def test_refused_smoke_token_rolls_back_first_host_only(hosts, tenant):
+    a, b = hosts
+    before = key_files(hosts)
+    tenant.publish("k3", "k4")
+    run = rotate(hosts, smoke_token_command=smoke_command(tenant, "k1"))
+    assert run.returncode != 0
+    assert "rot-a: smoke token answered 401 after the reload, expected 200; rolled back" in run.output, run.output[-4000:]
+    assert "rot-b: not rotated: the run stopped after rot-a failed" in run.output
+    assert "Traceback" not in run.output
+    assert key_files(hosts) == before
+    assert status(a, token(tenant, "k2")) == 200 and status(a, token(tenant, "k4")) == 401
+    assert status(b, token(tenant, "k2")) == 200
+
+
+def test_unreachable_second_host(hosts, tenant):
+    a, b = hosts
+    tenant.publish("k3", "k4")
+    b.sshd.pause()
+    try:
+        run = rotate(hosts, smoke_token_command=smoke_command(tenant, "k4"))
+        assert run.returncode != 0
+        assert "[rot-b] Could not connect" in run.output
+        assert status(a, token(tenant, "k4")) == 200
+        assert status(b, token(tenant, "k4")) == 401
+    finally:
+        b.sshd.start()
+    rerun = rotate(hosts, smoke_token_command=smoke_command(tenant, "k4")).check()
+    assert "[rot-a] keys unchanged" in rerun.output
+    assert rerun.changed == ["Rotate signing keys (write, reload, verify)"]
+    assert status(b, token(tenant, "k4")) == 200
+    assert key_files(hosts) == [tenant.jwks()] * 2
