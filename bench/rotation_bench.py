@@ -1,0 +1,110 @@
+"""Benchmark: a key rotation's wall time, and failed requests during it, reload vs restart.
+
+Under the same client loop (authenticated GETs with a key present before and after),
+it rotates {k1, k2} -> {k2, k3} with `rotate_keys.py` (write + SIGUSR2), then
+{k2, k3} -> {k3, k4} the way the original tutorial setup did: replace the file and
+`restart` the PostgREST container. Prints figures; asserts nothing.
+Needs what the end-to-end tests need (`make images`).
+Run: .venv/bin/python bench/rotation_bench.py
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from postgrest_stack.atomic_write import write_atomic  # noqa: E402
+from tests.e2e.harness import Target, bearer, run_pyinfra  # noqa: E402
+from tests.harness.auth0 import JwksEndpoint, Tenant  # noqa: E402
+
+AUDIENCE, ISSUER = "https://api.example.com", "https://tenant.eu.auth0.com/"
+
+
+class ClientLoop:
+    """GET /todos with one token, as fast as one client goes, until stopped."""
+
+    def __init__(self, url: str, token: str):
+        self.url, self.token = url, token
+        self.ok = self.failed = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run)
+
+    def _run(self):
+        session = requests.Session()
+        while not self._stop.is_set():
+            try:
+                code = session.get(self.url, headers=bearer(self.token), timeout=5).status_code
+                self.ok, self.failed = (self.ok + 1, self.failed) if code == 200 else (self.ok, self.failed + 1)
+            except requests.RequestException:
+                self.failed += 1
+
+    def __enter__(self):
+        self._thread.start()
+        time.sleep(0.5)
+        return self
+
+    def __exit__(self, *exc):
+        time.sleep(0.5)
+        self._stop.set()
+        self._thread.join()
+
+
+def main() -> None:
+    tenant = Tenant()
+    for name in ("k1", "k2", "k3", "k4"):
+        tenant.add_key(name)
+    tenant.publish("k1", "k2")
+
+    def tok(key):
+        return tenant.token(key, audience=AUDIENCE, issuer=ISSUER, role_claim="https://postgrest-demo.de/role",
+                            role="api_user")
+
+    with JwksEndpoint(tenant) as endpoint:
+        target = Target.create("bench-rot", endpoint.url)
+        try:
+            print("deploying...", file=sys.stderr)
+            target.deploy().check()
+            url = f"{target.api}/todos"
+
+            tenant.publish("k2", "k3")
+            with ClientLoop(url, tok("k2")) as reload_loop:
+                started = time.monotonic()
+                run_pyinfra([target], "rotate_keys.py").check()
+                reload_seconds = time.monotonic() - started
+            print(f"rotated by reload in {reload_seconds:.2f} s", file=sys.stderr)
+
+            tenant.publish("k3", "k4")
+            with ClientLoop(url, tok("k3")) as restart_loop:
+                started = time.monotonic()
+                key_file = target.app_dir / "postgrest/jwks.json"
+                write_atomic(key_file, tenant.jwks(), mode=0o600)
+                os.chown(key_file, 1000, 0)  # PostgREST runs as uid 1000
+                subprocess.run([str(target.app_dir / "bin/compose"), "restart", "postgrest"], check=True,
+                               capture_output=True)
+                deadline = time.monotonic() + 120
+                while time.monotonic() < deadline:
+                    try:
+                        if target.ready() == 200:
+                            break
+                    except requests.RequestException:
+                        pass
+                    time.sleep(0.2)
+                restart_seconds = time.monotonic() - started
+        finally:
+            target.destroy()
+
+    print(f"{'method':<28}{'wall time':>10}{'requests':>10}{'failed':>8}")
+    print(f"{'rotate_keys.py (SIGUSR2)':<28}{reload_seconds:>9.2f}s{reload_loop.ok + reload_loop.failed:>10}{reload_loop.failed:>8}")
+    print(f"{'file + container restart':<28}{restart_seconds:>9.2f}s{restart_loop.ok + restart_loop.failed:>10}{restart_loop.failed:>8}")
+
+
+if __name__ == "__main__":
+    main()
