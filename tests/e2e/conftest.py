@@ -10,7 +10,7 @@ import pytest
 from tests.conftest import ROOT
 from tests.harness.auth0 import JwksEndpoint, Tenant
 
-IMAGES = ("postgrest/postgrest:v12.0.2", "postgres:15.14-bookworm")
+IMAGES = ("postgrest/postgrest:v12.0.2", "postgres:15.14-bookworm", "swaggerapi/swagger-ui:v5.17.14")
 
 
 @pytest.fixture(scope="session", autouse=True)
