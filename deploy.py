@@ -13,7 +13,7 @@ from postgrest_stack import plan as planning
 from postgrest_stack import render
 from tasks import controller, keys
 from tasks.docker import ensure_docker
-from tasks.facts import StackProbe
+from tasks.probe_host import probe_host
 from tasks.stack import apply_stack, health_gate
 
 try:
@@ -23,8 +23,7 @@ try:
 except controller.CONTROLLER_ERRORS as error:
     raise PyinfraError(f"{host.name}: {error}") from None
 
-state = host.get_fact(StackProbe, app_dir=settings.app_dir, stack_name=settings.stack_name,
-                      admin_port=settings.postgrest_admin_port)
+state = probe_host(settings)
 plan = planning.make_plan(files, state)
 ensure_docker(settings, state, install=plan.install_docker, start=plan.start_docker)
 apply_stack(settings, files, state, plan)

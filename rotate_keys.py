@@ -17,7 +17,7 @@ from pyinfra.api.exceptions import PyinfraError
 from postgrest_stack import settings as stack_settings
 from postgrest_stack.render import JWKS_FILE
 from tasks import controller, keys
-from tasks.facts import StackProbe
+from tasks.probe_host import probe_host
 
 try:
     settings = stack_settings.resolve(host.data.dict())
@@ -25,8 +25,7 @@ try:
 except controller.CONTROLLER_ERRORS as error:
     raise PyinfraError(f"{host.name}: {error}") from None
 
-state = host.get_fact(StackProbe, app_dir=settings.app_dir, stack_name=settings.stack_name,
-                      admin_port=settings.postgrest_admin_port)
+state = probe_host(settings)
 deployed = state.paths.get(JWKS_FILE)
 if deployed is None or state.services.get("postgrest") is None:
     raise PyinfraError(f"{host.name}: no deployed stack at {posixpath.join(settings.app_dir, JWKS_FILE)}; "

@@ -61,6 +61,18 @@ swagger_port = 8080
 # The API's URL as clients see it. None: http://<postgrest_bind>:<postgrest_port>
 public_api_url = None
 
+# --- Topology ------------------------------------------------------------------------
+# "all": database and API on one host. "db": only the database (group_data/db.py sets
+# it for hosts in group `db`). "api": only PostgREST (+ Swagger UI) (group `api`),
+# reaching the database at db_host:db_port, or at external_db_uri.
+stack_role = "all"
+# The db host's private address, as api hosts reach it (its db_bind).
+db_host = None
+# A managed database instead of the db service: postgres://HOST[:PORT]/DBNAME[?sslmode=require]
+# (no user or password in it). No db service is deployed; the SQL is applied to it once
+# per run from an api host, as db_superuser with STACK_POSTGRES_PASSWORD.
+external_db_uri = None
+
 # --- Database ------------------------------------------------------------------------
 db_name = "app"
 db_superuser = "postgres"

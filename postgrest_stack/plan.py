@@ -15,7 +15,10 @@ tests pin the rules:
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
+
+from pathlib import PurePosixPath
 
 from .probe import HostState
 from .render import DIRECTORIES, JWKS_FILE, POSTGREST_UID, RenderedFile, sql_digest
@@ -43,7 +46,9 @@ class Plan:
 
 
 def with_jwks(files: dict[str, RenderedFile], jwks_raw: bytes) -> dict[str, RenderedFile]:
-    """The rendered files plus the validated key file, readable by PostgREST only."""
+    """The rendered files plus, where PostgREST runs, the validated key file (readable by it only)."""
+    if "postgrest/postgrest.conf" not in files:
+        return files
     return {**files, JWKS_FILE: RenderedFile(jwks_raw, 0o600, owner_uid=POSTGREST_UID)}
 
 
@@ -52,10 +57,10 @@ def _sha256(content: bytes) -> str:
 
 
 def expected_services(files: dict[str, RenderedFile]) -> set[str]:
-    services = {"db", "postgrest"}
-    if b"\n  swagger:\n" in files["compose.yaml"].content:
-        services.add("swagger")
-    return services
+    """The services the rendered compose file defines (two-space keys under services:)."""
+    compose = files["compose.yaml"].content.decode()
+    services = compose.partition("\nservices:\n")[2].partition("\nvolumes:\n")[0]
+    return set(re.findall(r"^  ([a-z]+):$", services, flags=re.M))
 
 
 def make_plan(files: dict[str, RenderedFile], state: HostState) -> Plan:
@@ -63,7 +68,10 @@ def make_plan(files: dict[str, RenderedFile], state: HostState) -> Plan:
     plan.install_docker = state.docker == "missing"
     plan.start_docker = state.docker != "running"
 
+    wanted_dirs = {str(PurePosixPath(name).parent) for name in files} | {"."}
     for relative, (mode, uid) in DIRECTORIES.items():
+        if relative not in wanted_dirs:
+            continue
         current = state.paths.get(relative)
         if current is None or current.kind != "d" or (current.mode, current.uid) != (mode, uid):
             plan.directories.append(relative)
@@ -84,7 +92,8 @@ def make_plan(files: dict[str, RenderedFile], state: HostState) -> Plan:
         plan.files.remove(JWKS_FILE)
     plan.reload = ("postgrest" in running and not plan.rotate_keys
                    and any(name in plan.files for name in RELOADED_BY_SIGNAL))
-    plan.sql = state.sql_digest != f"sql-digest:{sql_digest(files)}"
+    applies_sql = any(name.startswith("sql/") for name in files)
+    plan.sql = applies_sql and state.sql_digest != f"sql-digest:{sql_digest(files)}"
     plan.gate = (plan.up or plan.sql or plan.reload or plan.rotate_keys or bool(plan.files)
                  or state.ready != 200)
     return plan

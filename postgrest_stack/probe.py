@@ -47,7 +47,9 @@ class HostState:
         return self.init == "systemd"
 
 
-def command(app_dir: str, stack_name: str, admin_port: int) -> str:
+def command(app_dir: str, stack_name: str, admin_port: int, external: tuple[str, str] | None = None) -> str:
+    """The probe script. ``external``: (postgres image, superuser conninfo) of an external
+    database, whose SQL digest is read with psql from a one-off container."""
     app = shlex.quote(app_dir)
     project = shlex.quote(f"com.docker.compose.project={stack_name}")
     inspect_format = shlex.quote(
@@ -74,12 +76,21 @@ if [ -n "$ids" ]; then docker inspect -f {inspect_format} $ids; fi
 if command -v curl >/dev/null 2>&1; then
   echo "ready $(curl -s -o /dev/null -m 3 -w '%{{http_code}}' http://127.0.0.1:{int(admin_port)}/ready)"
 fi
-db=$(docker ps -q --filter label={project} --filter label=com.docker.compose.service=db)
-if [ -n "$db" ]; then
-  echo "sqldigest $(docker exec "$db" sh -c 'psql -X -tA -U "$POSTGRES_USER" -d "$POSTGRES_DB" -c "$0"' {digest_sql} 2>/dev/null)"
-fi
+{_digest_command(app, project, digest_sql, external)}
 exit 0
 """.strip()
+
+
+def _digest_command(app: str, project: str, digest_sql: str, external: tuple[str, str] | None) -> str:
+    if external:
+        image, conninfo = external
+        return f"""if [ -f {app}/.env ]; then
+  echo "sqldigest $(docker run --rm --network host --env-file {app}/.env {shlex.quote(image)} sh -c 'PGPASSWORD="$POSTGRES_PASSWORD" psql -X -tA "$0" -c "$1"' {shlex.quote(conninfo)} {digest_sql} 2>/dev/null)"
+fi"""
+    return f"""db=$(docker ps -q --filter label={project} --filter label=com.docker.compose.service=db)
+if [ -n "$db" ]; then
+  echo "sqldigest $(docker exec "$db" sh -c 'psql -X -tA -U "$POSTGRES_USER" -d "$POSTGRES_DB" -c "$0"' {digest_sql} 2>/dev/null)"
+fi"""
 
 
 def parse(lines: list[str], app_dir: str) -> HostState:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +42,12 @@ DIRECTORIES = {
     "postgrest": (0o700, POSTGREST_UID),
     "sql": (0o700, 0),
 }
+
+
+def directories(settings: Settings) -> dict[str, tuple[int, int]]:
+    """The directories a host of this role keeps."""
+    wanted = {".", "bin"} | ({"postgrest"} if settings.runs_api else set()) | ({"sql"} if settings.applies_sql else set())
+    return {name: DIRECTORIES[name] for name in DIRECTORIES if name in wanted}
 #: Where the validated JWKS lives under app_dir (mounted at Settings.jwks_container_path).
 JWKS_FILE = "postgrest/jwks.json"
 
@@ -63,9 +70,20 @@ def sql_literal(value: str) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
-def db_uri(settings: Settings, host: str = "db", port: int = 5432) -> str:
+def db_uri(settings: Settings) -> str:
     """The authenticator's connection URI, without password (libpq takes PGPASSWORD)."""
-    return f"postgres://authenticator@{host}:{port}/{settings.db_name}"
+    database = settings.database
+    host = f"[{database.host}]" if ":" in database.host else database.host
+    return f"postgres://authenticator@{host}:{database.port}/{settings.db_name}{database.query}"
+
+
+def external_conninfo(settings: Settings) -> str:
+    """libpq connection string of the superuser to an external database (no password)."""
+    if not settings.external_db_uri:
+        return ""
+    database = settings.database
+    options = " ".join(f"{k}={v}" for k, v in (p.split("=", 1) for p in database.query.lstrip("?").split("&") if "=" in p))
+    return f"host={database.host} port={database.port} dbname={settings.db_name} user={settings.db_superuser} {options}".strip()
 
 
 def _environment() -> jinja2.Environment:
@@ -73,10 +91,13 @@ def _environment() -> jinja2.Environment:
         loader=jinja2.FileSystemLoader(TEMPLATES),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
         autoescape=False,
     )
     env.filters["conf"] = conf_string
     env.filters["literal"] = sql_literal
+    env.filters["shell"] = shlex.quote
     return env
 
 
@@ -109,6 +130,7 @@ def render(settings: Settings, secrets: dict[str, str]) -> dict[str, RenderedFil
         "pre_request": PRE_REQUEST,
         "api_url": smoke_url(settings),
         "wait_seconds": settings.health_timeout,
+        "external_conninfo": external_conninfo(settings),
     }
 
     def text(template: str) -> bytes:
@@ -117,24 +139,31 @@ def render(settings: Settings, secrets: dict[str, str]) -> dict[str, RenderedFil
     files = {
         "compose.yaml": RenderedFile(text("compose.yaml.j2"), 0o600),
         ".env": RenderedFile(text("env.j2"), 0o600, secret=True),
-        "postgrest/postgrest.conf": RenderedFile(text("postgrest.conf.j2"), 0o600, owner_uid=POSTGREST_UID),
     }
-    for template in sorted((TEMPLATES / "sql").glob("*.sql.j2")):
-        name = template.name.removesuffix(".j2")
-        # 01-roles.sql carries the authenticator's password.
-        files[f"sql/{name}"] = RenderedFile(
-            text(f"sql/{template.name}"), 0o600, secret="secrets." in template.read_text()
-        )
-    context["sql_digest"] = sql_digest(files)
-    for template in sorted((TEMPLATES / "bin").glob("*.j2")):
-        name = template.name.removesuffix(".j2")
-        files[f"bin/{name}"] = RenderedFile(text(f"bin/{template.name}"), 0o700)
+    if settings.runs_api:
+        files["postgrest/postgrest.conf"] = RenderedFile(text("postgrest.conf.j2"), 0o600, owner_uid=POSTGREST_UID)
+    if settings.applies_sql:
+        for template in sorted((TEMPLATES / "sql").glob("*.sql.j2")):
+            name = template.name.removesuffix(".j2")
+            # 01-roles.sql carries the authenticator's password.
+            files[f"sql/{name}"] = RenderedFile(
+                text(f"sql/{template.name}"), 0o600, secret="secrets." in template.read_text()
+            )
+        context["sql_digest"] = sql_digest(files)
+    scripts = ["compose", "health-gate"]
+    scripts += ["apply-sql"] if settings.applies_sql else []
+    scripts += ["reload-postgrest"] if settings.runs_api else []
+    for name in scripts:
+        files[f"bin/{name}"] = RenderedFile(text(f"bin/{name}.j2"), 0o700)
     return files
 
 
 def write_tree(files: dict[str, RenderedFile], out: Path) -> None:
     """Write rendered files under ``out`` with their modes (owners are left to the deploy)."""
+    needed = {str(Path(name).parent) for name in files} | {"."}
     for relative, (mode, _uid) in DIRECTORIES.items():
+        if relative not in needed:
+            continue
         (out / relative).mkdir(mode=mode, parents=True, exist_ok=True)
     for relative, rendered in files.items():
         path = out / relative

@@ -23,6 +23,17 @@ _DOMAIN = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?
 _IMAGE = re.compile(r"^[a-z0-9][a-z0-9._/-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[0-9a-f]{64})?$")
 _STACK_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 DOCKER_INSTALL_MODES = ("official", "distro", "skip")
+STACK_ROLES = ("all", "db", "api")
+_EXTERNAL_DB = re.compile(r"^postgres(?:ql)?://(?P<host>[A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\]):?(?P<port>\d{1,5})?/(?P<db>[a-z_][a-z0-9_]*)(?P<query>\?[A-Za-z0-9_=&-]*)?$")
+
+
+@dataclass(frozen=True)
+class DatabaseAddress:
+    """Where PostgREST (and, for an external database, the SQL) reaches PostgreSQL."""
+
+    host: str
+    port: int
+    query: str = ""  # e.g. ?sslmode=require for a managed database
 
 
 @dataclass(frozen=True)
@@ -55,6 +66,34 @@ class Settings:
     health_timeout: int
     jwks_fetch_timeout: int
     smoke_token_command: str | None
+    stack_role: str = "all"
+    db_host: str | None = None
+    external_db_uri: str | None = None
+
+    @property
+    def runs_db(self) -> bool:
+        """This host runs the database container."""
+        return self.stack_role in ("all", "db") and not self.external_db_uri
+
+    @property
+    def runs_api(self) -> bool:
+        """This host runs PostgREST (and Swagger UI where enabled)."""
+        return self.stack_role in ("all", "api")
+
+    @property
+    def applies_sql(self) -> bool:
+        """The SQL is applied from this host: where the database runs, or, for an
+        external database, from an api host (once per run)."""
+        return self.runs_db or (self.runs_api and bool(self.external_db_uri))
+
+    @property
+    def database(self) -> DatabaseAddress:
+        if self.external_db_uri:
+            match = _EXTERNAL_DB.match(self.external_db_uri)
+            return DatabaseAddress(match["host"].strip("[]"), int(match["port"] or 5432), match["query"] or "")
+        if self.runs_db:
+            return DatabaseAddress("db", 5432)  # the compose service, on the stack's network
+        return DatabaseAddress(self.db_host or "", self.db_port)
 
     @property
     def jwks_container_path(self) -> str:
@@ -186,7 +225,11 @@ def resolve(data: Mapping[str, Any]) -> Settings:
         health_timeout=_seconds(data, "health_timeout"),
         jwks_fetch_timeout=_seconds(data, "jwks_fetch_timeout"),
         smoke_token_command=data.get("smoke_token_command") or None,
+        stack_role=_string(data, "stack_role"),
+        db_host=data.get("db_host") or None,
+        external_db_uri=data.get("external_db_uri") or None,
     )
+    _check_topology(settings)
     if settings.smoke_token_command is not None and not isinstance(settings.smoke_token_command, str):
         raise SettingsError(f"setting 'smoke_token_command' must be a shell command string, got {settings.smoke_token_command!r}")
     for name in ("jwt_issuer", "public_api_url"):
@@ -196,6 +239,27 @@ def resolve(data: Mapping[str, Any]) -> Settings:
     if len({settings.db_anon_role, settings.db_user_role, "authenticator", settings.db_superuser}) != 4:
         raise SettingsError("settings 'db_anon_role', 'db_user_role' and 'db_superuser' must differ from each other and from 'authenticator'")
     return settings
+
+
+def _check_topology(settings: Settings) -> None:
+    if settings.stack_role not in STACK_ROLES:
+        raise SettingsError(f"setting 'stack_role' must be one of {', '.join(STACK_ROLES)}, got {settings.stack_role!r}")
+    if settings.external_db_uri is not None:
+        uri = settings.external_db_uri
+        if not isinstance(uri, str) or not _EXTERNAL_DB.match(uri):
+            raise SettingsError(
+                "setting 'external_db_uri' must look like postgres://HOST[:PORT]/DBNAME[?sslmode=require], "
+                "with no user or password (those come from db_superuser, 'authenticator' and the secrets)"
+            )
+        if settings.stack_role == "db":
+            raise SettingsError("setting 'external_db_uri' is for api hosts: a 'db' host runs the database itself")
+        if _EXTERNAL_DB.match(uri)["db"] != settings.db_name:
+            raise SettingsError(f"setting 'external_db_uri' names database {_EXTERNAL_DB.match(uri)['db']!r} but 'db_name' is {settings.db_name!r}")
+    if settings.stack_role == "api" and not settings.external_db_uri:
+        if not settings.db_host:
+            raise SettingsError("setting 'db_host' is not set: an api host needs the db host's private address (or external_db_uri)")
+        if not re.match(r"^[A-Za-z0-9.:-]+$", str(settings.db_host)):
+            raise SettingsError(f"setting 'db_host' must be a host name or IP address, got {settings.db_host!r}")
 
 
 SETTING_NAMES = tuple(f.name for f in fields(Settings))

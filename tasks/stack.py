@@ -39,8 +39,10 @@ def apply_stack(settings: Settings, files: dict[str, RenderedFile], state: HostS
         server.shell(name="Bring the stack up (compose up -d)",
                      commands=[f"{app}/bin/compose up -d --remove-orphans"])
     if plan.sql:
-        server.shell(name="Apply SQL in the db container",
-                     commands=[f"{app}/bin/health-gate db", f"{app}/bin/apply-sql"])
+        # An external database is shared by every api host: once per run is enough.
+        server.shell(name="Apply SQL in the db container" if settings.runs_db else "Apply SQL to the external database",
+                     commands=[f"{app}/bin/health-gate db", f"{app}/bin/apply-sql"],
+                     _run_once=bool(settings.external_db_uri))
     if plan.reload:
         server.shell(name="Reload PostgREST (SIGUSR2)", commands=[f"{app}/bin/reload-postgrest"])
 

@@ -1,0 +1,3 @@
+"""Hosts in group `api` run only PostgREST (and Swagger UI where enabled)."""
+
+stack_role = "api"
