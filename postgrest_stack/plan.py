@@ -94,6 +94,8 @@ def make_plan(files: dict[str, RenderedFile], state: HostState) -> Plan:
                    and any(name in plan.files for name in RELOADED_BY_SIGNAL))
     applies_sql = any(name.startswith("sql/") for name in files)
     plan.sql = applies_sql and state.sql_digest != f"sql-digest:{sql_digest(files)}"
-    plan.gate = (plan.up or plan.sql or plan.reload or plan.rotate_keys or bool(plan.files)
-                 or state.ready != 200)
+    expected = expected_services(files)
+    unhealthy = ("postgrest" in expected and state.ready != 200) or (
+        "db" in expected and getattr(state.services.get("db"), "health", "") != "healthy")
+    plan.gate = (plan.up or plan.sql or plan.reload or plan.rotate_keys or bool(plan.files) or unhealthy)
     return plan

@@ -43,11 +43,6 @@ DIRECTORIES = {
     "sql": (0o700, 0),
 }
 
-
-def directories(settings: Settings) -> dict[str, tuple[int, int]]:
-    """The directories a host of this role keeps."""
-    wanted = {".", "bin"} | ({"postgrest"} if settings.runs_api else set()) | ({"sql"} if settings.applies_sql else set())
-    return {name: DIRECTORIES[name] for name in DIRECTORIES if name in wanted}
 #: Where the validated JWKS lives under app_dir (mounted at Settings.jwks_container_path).
 JWKS_FILE = "postgrest/jwks.json"
 

@@ -69,6 +69,8 @@ class Target:
     data: dict = field(default_factory=dict)
     secrets: dict = field(default_factory=dict)
     workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="e2e-")))
+    #: inventory group (group_data/<group>.py applies when it exists, e.g. db, api)
+    group: str = "targets"
 
     @classmethod
     def create(cls, name: str, jwks_url: str, **sshd_args) -> "Target":
@@ -123,8 +125,10 @@ class Target:
 def run_pyinfra(targets: list[Target], script: str, *extra: str, env: dict | None = None, **overrides) -> Run:
     """`pyinfra INVENTORY SCRIPT` over SSH against ``targets``, as an operator types it."""
     inventory = targets[0].workdir / "inventory.py"
-    entries = ",\n".join(f"    ({t.name!r}, {dict(t.sshd.pyinfra_host_data(), **t.data)!r})" for t in targets)
-    inventory.write_text(f"targets = [\n{entries},\n]\n")
+    groups: dict[str, list[str]] = {}
+    for t in targets:
+        groups.setdefault(t.group, []).append(f"    ({t.name!r}, {dict(t.sshd.pyinfra_host_data(), **t.data)!r}),")
+    inventory.write_text("".join(f"{group} = [\n" + "\n".join(lines) + "\n]\n" for group, lines in groups.items()))
     # --dry shows its "Detected changes" table only without -y.
     yes = [] if "--dry" in extra else ["-y"]
     args = [PYINFRA, *yes, str(inventory), script, *extra]
