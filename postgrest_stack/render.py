@@ -23,6 +23,8 @@ GUARD_SCHEMA = "auth_guard"
 PRE_REQUEST = f"{GUARD_SCHEMA}.check_token"
 #: The official PostgREST image runs as this uid; files it reads are owned by it.
 POSTGREST_UID = 1000
+#: The official postgres image's postgres user.
+POSTGRES_UID = 999
 _PLAIN_JSPATH_KEY = re.compile(r"^[A-Za-z0-9_$@]+$")
 
 
@@ -39,6 +41,7 @@ class RenderedFile:
 DIRECTORIES = {
     ".": (0o700, 0),
     "bin": (0o700, 0),
+    "db": (0o700, POSTGRES_UID),
     "postgrest": (0o700, POSTGREST_UID),
     "sql": (0o700, 0),
 }
@@ -135,6 +138,9 @@ def render(settings: Settings, secrets: dict[str, str]) -> dict[str, RenderedFil
         "compose.yaml": RenderedFile(text("compose.yaml.j2"), 0o600),
         ".env": RenderedFile(text("env.j2"), 0o600, secret=True),
     }
+    if settings.runs_db:
+        files["db/superuser-password"] = RenderedFile(
+            secrets["postgres_password"].encode(), 0o600, owner_uid=POSTGRES_UID, secret=True)
     if settings.runs_api:
         files["postgrest/postgrest.conf"] = RenderedFile(text("postgrest.conf.j2"), 0o600, owner_uid=POSTGREST_UID)
     if settings.applies_sql:

@@ -20,7 +20,8 @@ from tests.harness.auth0 import JwksEndpoint, Tenant
 from tests.harness.pgcluster import PgCluster
 from tests.harness.ports import free_port
 from tests.harness.postgrest import PostgrestProcess
-from tests.unit.conftest import SECRETS, group_defaults
+from tests.unit.conftest import SECRETS as UNIT_SECRETS
+from tests.unit.conftest import group_defaults
 
 AUDIENCE = "https://api.example.com"
 DOMAIN = "tenant.eu.auth0.com"
@@ -93,10 +94,16 @@ def tenant():
     return t
 
 
+#: The rendered secrets; the superuser's password is set to the cluster's own below,
+#: since sql/01-roles.sql applies it to the superuser.
+SECRETS = dict(UNIT_SECRETS)
+
+
 @pytest.fixture(scope="module")
 def cluster():
     with PgCluster() as pg:
         pg.create_database("app")
+        SECRETS["postgres_password"] = pg.superuser_password
         yield pg
 
 
@@ -110,7 +117,7 @@ def apply_sql(cluster: PgCluster, files: dict[str, render.RenderedFile], directo
 
 
 @pytest.fixture(scope="module")
-def stack_files():
+def stack_files(cluster):
     return render.render(stack_settings(), dict(SECRETS))
 
 

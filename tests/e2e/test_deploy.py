@@ -56,7 +56,8 @@ def test_first_run_changes_and_serves(target, tenant):
 def test_files_modes_and_owners(target, tenant):
     app = target.app_dir
     expected = {
-        ".": (0o700, 0), "bin": (0o700, 0), "sql": (0o700, 0), "postgrest": (0o700, 1000),
+        ".": (0o700, 0), "bin": (0o700, 0), "sql": (0o700, 0), "postgrest": (0o700, 1000), "db": (0o700, 999),
+        "db/superuser-password": (0o600, 999),
         ".env": (0o600, 0), "compose.yaml": (0o600, 0), "sql/01-roles.sql": (0o600, 0),
         "postgrest/postgrest.conf": (0o600, 1000), "postgrest/jwks.json": (0o600, 1000),
     }

@@ -29,7 +29,8 @@ def test_render_prod_with_data_overrides(tmp_path):
     assert '"127.0.0.1:8080:3000"' in (out / "compose.yaml").read_text()
     assert "https://example-tenant.eu.auth0.com/" in (out / "sql/03-pre-request.sql").read_text()
     assert stat.S_IMODE((out / ".env").stat().st_mode) == 0o600
-    assert f"POSTGRES_PASSWORD={ENV['STACK_POSTGRES_PASSWORD']}" in (out / ".env").read_text()
+    assert (out / "db/superuser-password").read_text() == ENV["STACK_POSTGRES_PASSWORD"]
+    assert stat.S_IMODE((out / "db").stat().st_mode) == 0o700
     assert not (out / "postgrest/jwks.json").exists()  # fetched at deploy time, not rendered
 
 

@@ -23,10 +23,12 @@ def test_layout_modes_and_secret_flags(data, secrets):
         "compose.yaml", ".env", "postgrest/postgrest.conf",
         "sql/01-roles.sql", "sql/02-api.sql", "sql/03-pre-request.sql",
         "bin/compose", "bin/apply-sql", "bin/health-gate", "bin/reload-postgrest",
+        "db/superuser-password",
     }
     assert all(f.mode == (0o700 if n.startswith("bin/") else 0o600) for n, f in files.items())
     assert files["postgrest/postgrest.conf"].owner_uid == 1000
-    assert {n for n, f in files.items() if f.secret} == {".env", "sql/01-roles.sql"}
+    assert files["db/superuser-password"].owner_uid == 999  # the postgres image's uid
+    assert {n for n, f in files.items() if f.secret} == {".env", "sql/01-roles.sql", "db/superuser-password"}
 
 
 def test_secrets_only_in_secret_files(data, secrets):
@@ -35,8 +37,11 @@ def test_secrets_only_in_secret_files(data, secrets):
         holds = [s for s in secrets.values() if s.encode() in rendered_file.content]
         assert bool(holds) == rendered_file.secret, name
     env = text(files, ".env")
-    assert f"POSTGRES_PASSWORD={secrets['postgres_password']}\n" in env
+    assert "POSTGRES_PASSWORD" not in env  # the db container reads it from a file (no recreate on change)
     assert f"AUTHENTICATOR_PASSWORD={secrets['authenticator_password']}\n" in env
+    assert text(files, "db/superuser-password") == secrets["postgres_password"]
+    roles = text(files, "sql/01-roles.sql")
+    assert f"ALTER ROLE postgres WITH PASSWORD '{secrets['postgres_password']}';" in roles
 
 
 def test_compose_pins_images_and_never_latest(data, secrets):

@@ -21,7 +21,8 @@ def test_db_host_runs_only_the_database(data, secrets):
     assert "postgrest/postgrest.conf" not in files and "bin/reload-postgrest" not in files
     assert {"sql/01-roles.sql", "bin/apply-sql"} <= set(files)
     env = files[".env"].content.decode()
-    assert "POSTGRES_PASSWORD=" in env and "AUTHENTICATOR_PASSWORD" not in env
+    assert "PASSWORD" not in env
+    assert files["db/superuser-password"].content == secrets["postgres_password"].encode()
     assert planning.with_jwks(files, b"{}") == files  # no key file where PostgREST does not run
 
 
@@ -32,7 +33,7 @@ def test_api_host_runs_postgrest_against_db_host(data, secrets):
     assert 'db-uri = "postgres://authenticator@10.0.0.7:6432/app"' in conf
     compose = files["compose.yaml"].content.decode()
     assert "depends_on" not in compose and "db-data" not in compose
-    assert not any(name.startswith("sql/") for name in files) and "bin/apply-sql" not in files
+    assert not any(name.startswith(("sql/", "db/")) for name in files) and "bin/apply-sql" not in files
     env = files[".env"].content.decode()
     assert "POSTGRES_PASSWORD" not in env and "AUTHENTICATOR_PASSWORD=" in env
     assert "postgrest/jwks.json" in planning.with_jwks(files, b"{}")
@@ -53,6 +54,8 @@ def test_external_database(data, secrets):
     assert "docker run --rm -i --network host --env-file .env postgres:15.14-bookworm" in apply_sql
     env = files[".env"].content.decode()
     assert "POSTGRES_PASSWORD=" in env and "AUTHENTICATOR_PASSWORD=" in env
+    assert "db/superuser-password" not in files
+    assert "ALTER ROLE postgres" not in files["sql/01-roles.sql"].content.decode()  # managed: not ours
     plan = planning.make_plan(planning.with_jwks(files, b"{}"), HostState(docker="running"))
     assert plan.sql and plan.up
 
@@ -81,7 +84,7 @@ def test_healthy_db_host_has_nothing_to_do(data, secrets):
     resolved = settings.resolve(dict(data, stack_role="db"))
     files = render.render(resolved, secrets)
     state = probe.HostState(docker="running", ready=None, sql_digest=f"sql-digest:{sql_digest(files)}")
-    for relative in (".", "bin", "sql"):
+    for relative in (".", "bin", "db", "sql"):
         mode, uid = DIRECTORIES[relative]
         state.paths[relative] = probe.PathState("d", mode, uid, 0)
     for relative, f in files.items():
