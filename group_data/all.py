@@ -1,9 +1,11 @@
 """Defaults for every host: the one documented home of every setting.
 
 Override per environment in group_data/<env>.py, per host in the inventory, or per run
-with ``pyinfra ... --data key=value``. Secrets are NOT settings here: see README
+with ``pyinfra ... --data key=value``. Secret values never live here: see README
 ("Secrets") and postgrest_stack/secrets.py.
 """
+
+from postgrest_stack.secrets import SecretRef
 
 # --- Stack ---------------------------------------------------------------------------
 # Compose project name; also names the containers and the database volume.
@@ -81,6 +83,10 @@ db_anon_role = "api_anon"
 db_user_role = "api_user"
 
 # --- Secrets -------------------------------------------------------------------------
+# Placeholders only (printed masked by `pyinfra INVENTORY debug-inventory`): the values
+# come from the environment or secrets_file, never from host data or --data.
+postgres_password = SecretRef("STACK_POSTGRES_PASSWORD")
+authenticator_password = SecretRef("STACK_AUTHENTICATOR_PASSWORD")
 # Uncommitted KEY=value file read for STACK_POSTGRES_PASSWORD and
 # STACK_AUTHENTICATOR_PASSWORD when they are not in the environment (relative paths
 # are from the project root). See secrets.env.example.

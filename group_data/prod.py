@@ -2,5 +2,10 @@
 
 auth0_domain = "example-tenant.eu.auth0.com"
 jwt_audience = "https://api.example.com"
-secrets_file = "secrets/prod.env"
+public_api_url = "https://api.example.com"
+postgrest_image = "postgrest/postgrest:v12.0.2"
+postgres_image = "postgres:15.14-bookworm"
 swagger_enabled = False
+# The db host's private address (its db_bind in inventories/prod.py).
+db_host = "10.0.1.10"
+secrets_file = "secrets/prod.env"

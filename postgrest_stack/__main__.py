@@ -1,6 +1,7 @@
 """Command line: ``python -m postgrest_stack render|jwks|token``.
 
   render INVENTORY [--host NAME] [--data k=v ...] --out DIR   files a host receives
+  settings INVENTORY [--data k=v ...]                        effective settings per host (JSON)
   jwks check FILE_OR_URL                                     exit 0 when usable
   jwks fetch URL --out FILE                                  validate, then write atomically
   token INVENTORY [--role ROLE] [--ttl 1h] [--curl]          development token (local)
@@ -11,6 +12,7 @@ Errors are one line on stderr and exit status 1.
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 from pathlib import Path
@@ -38,6 +40,20 @@ def cmd_render(args) -> None:
     render.write_tree(files, Path(args.out))
     for relative in sorted(files):
         print(relative)
+
+
+def cmd_settings(args) -> None:
+    """Every host's resolved settings, derived values included; secrets are never read."""
+    from dataclasses import asdict
+
+    from .host_data import hosts_data
+
+    report = {}
+    for host, data in hosts_data(args.inventory, parse_data_args(args.data)).items():
+        resolved = settings.resolve(data)
+        report[host] = {**asdict(resolved), "runs_db": resolved.runs_db, "runs_api": resolved.runs_api,
+                        **{name: str(data.get(name)) for name in secrets.SECRET_VARIABLES}}
+    print(json.dumps(report, indent=2, sort_keys=True))
 
 
 def cmd_jwks_check(args) -> None:
@@ -89,6 +105,11 @@ def build_parser() -> argparse.ArgumentParser:
     with_inventory(render_cmd)
     render_cmd.add_argument("--out", required=True, help="directory to write into")
     render_cmd.set_defaults(func=cmd_render)
+
+    settings_cmd = commands.add_parser("settings", help="print every host's effective settings")
+    settings_cmd.add_argument("inventory", help="pyinfra inventory file, e.g. inventories/prod.py")
+    settings_cmd.add_argument("--data", action="append", default=[], metavar="KEY=VALUE")
+    settings_cmd.set_defaults(func=cmd_settings)
 
     jwks_cmd = commands.add_parser("jwks", help="check or fetch a JWKS")
     jwks_sub = jwks_cmd.add_subparsers(dest="jwks_command", required=True)

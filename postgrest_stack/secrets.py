@@ -1,8 +1,11 @@
 """Find the stack's secrets: database superuser and authenticator passwords.
 
-They never live in git. Looked up, first hit wins, in: host data (``--data``), the
-environment (``STACK_POSTGRES_PASSWORD``, ``STACK_AUTHENTICATOR_PASSWORD``), then the
-uncommitted ``secrets_file`` (``KEY=value`` lines with the same names). With
+They never live in git, in host data or on a command line. group_data/all.py holds
+only :class:`SecretRef` placeholders, which pyinfra's debug-inventory prints masked.
+Values are looked up in the environment (``STACK_POSTGRES_PASSWORD``,
+``STACK_AUTHENTICATOR_PASSWORD``), then in the uncommitted ``secrets_file``
+(``KEY=value`` lines with the same names). A value given in host data or with
+``--data`` is refused (it would be printed by pyinfra and kept in shell history). With
 ``generate_secrets`` (the local inventory) a missing one is generated once into that
 file (0600 in a 0700 directory) and reused afterwards; otherwise a missing secret is a
 one-line error naming it and how to provide it.
@@ -25,6 +28,18 @@ SECRET_VARIABLES = {
     "postgres_password": "STACK_POSTGRES_PASSWORD",
     "authenticator_password": "STACK_AUTHENTICATOR_PASSWORD",
 }
+class SecretRef(str):
+    """Placeholder for a secret in host data: its text is a mask naming the source."""
+
+    def __new__(cls, variable: str):
+        ref = super().__new__(cls, f"<secret from ${variable} or secrets_file>")
+        ref.variable = variable
+        return ref
+
+    def __reduce__(self):  # pyinfra copies data values: keep the type
+        return (SecretRef, (self.variable,))
+
+
 # Safe in a .env file, a libpq URI and a SQL literal without any quoting games.
 _ALLOWED = re.compile(r"^[A-Za-z0-9._~+/=-]{16,128}$")
 
@@ -58,7 +73,13 @@ def load(data: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> d
     found: dict[str, str] = {}
     missing = []
     for name, variable in SECRET_VARIABLES.items():
-        value = data.get(name) or environ.get(variable) or from_file.get(variable)
+        given = data.get(name)
+        if given and not isinstance(given, SecretRef):
+            raise SettingsError(
+                f"secret '{name}' must not be given in host data or with --data (it would be printed): "
+                f"set {variable} in the environment or in secrets_file"
+            )
+        value = environ.get(variable) or from_file.get(variable)
         if value:
             if not _ALLOWED.match(str(value)):
                 raise SettingsError(

@@ -21,16 +21,26 @@ def cli(*args, env=None):
 
 def test_render_prod_with_data_overrides(tmp_path):
     out = tmp_path / "out"
-    done = cli("render", "inventories/prod.py", "--host", "api-2.example.com", "--data", "jwt_audience=client-123",
+    done = cli("render", "inventories/prod.py", "--host", "api-2.prod.example.com", "--data", "jwt_audience=client-123",
                "--data", "postgrest_port=8080", "--out", str(out), env=ENV)
     assert done.returncode == 0, done.stderr
     conf = (out / "postgrest/postgrest.conf").read_text()
     assert 'jwt-aud = "client-123"' in conf
     assert '"127.0.0.1:8080:3000"' in (out / "compose.yaml").read_text()
-    assert "https://example-tenant.eu.auth0.com/" in (out / "sql/03-pre-request.sql").read_text()
+    assert 'db-uri = "postgres://authenticator@10.0.1.10:5432/app"' in conf
     assert stat.S_IMODE((out / ".env").stat().st_mode) == 0o600
+    assert not (out / "db").exists()  # an api host: no database files
+
+
+def test_render_prod_db_host(tmp_path):
+    out = tmp_path / "out"
+    done = cli("render", "inventories/prod.py", "--host", "db-1.prod.example.com", "--out", str(out), env=ENV)
+    assert done.returncode == 0, done.stderr
     assert (out / "db/superuser-password").read_text() == ENV["STACK_POSTGRES_PASSWORD"]
     assert stat.S_IMODE((out / "db").stat().st_mode) == 0o700
+    assert '"10.0.1.10:5432:5432"' in (out / "compose.yaml").read_text()
+    assert not (out / "postgrest").exists()
+    assert "https://example-tenant.eu.auth0.com/" in (out / "sql/03-pre-request.sql").read_text()
     assert not (out / "postgrest/jwks.json").exists()  # fetched at deploy time, not rendered
 
 
