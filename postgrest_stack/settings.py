@@ -230,6 +230,10 @@ def resolve(data: Mapping[str, Any]) -> Settings:
         external_db_uri=data.get("external_db_uri") or None,
     )
     _check_topology(settings)
+    if settings.swagger_enabled and settings.runs_api and not data.get("public_api_url"):
+        # Swagger UI runs in the user's browser: a loopback default would point it at
+        # the user's own machine.
+        raise SettingsError("setting 'public_api_url' is not set: Swagger UI needs the API's public URL")
     if settings.smoke_token_command is not None and not isinstance(settings.smoke_token_command, str):
         raise SettingsError(f"setting 'smoke_token_command' must be a shell command string, got {settings.smoke_token_command!r}")
     for name in ("jwt_issuer", "public_api_url"):

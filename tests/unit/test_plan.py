@@ -110,7 +110,8 @@ def test_mode_or_owner_drift_is_a_change(files):
 
 
 def test_swagger_expected_only_when_enabled(data, secrets):
-    enabled = planning.with_jwks(render.render(settings.resolve(dict(data, swagger_enabled=True)), secrets), JWKS)
+    enabled = planning.with_jwks(render.render(settings.resolve(
+        dict(data, swagger_enabled=True, public_api_url="https://api.example.com")), secrets), JWKS)
     plan = planning.make_plan(enabled, deployed_state(enabled))
     assert plan.up  # swagger is not running yet
 

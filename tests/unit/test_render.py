@@ -45,7 +45,7 @@ def test_secrets_only_in_secret_files(data, secrets):
 
 
 def test_compose_pins_images_and_never_latest(data, secrets):
-    compose = text(rendered(data, secrets, swagger_enabled=True), "compose.yaml")
+    compose = text(rendered(data, secrets, swagger_enabled=True, public_api_url="https://api.example.com"), "compose.yaml")
     assert "latest" not in compose
     assert "image: postgrest/postgrest:v12.0.2" in compose
     assert "image: postgres:15.14-bookworm" in compose
@@ -63,6 +63,11 @@ def test_db_published_on_loopback_only_by_default(data, secrets):
     assert '"127.0.0.1:5432:5432"' in compose
     ports = re.findall(r'- "([^"]+)"', compose)
     assert all(p.startswith("127.0.0.1:") for p in ports), ports
+
+
+def test_swagger_needs_the_public_url(data):
+    with pytest.raises(settings.SettingsError, match="'public_api_url' is not set: Swagger UI"):
+        settings.resolve(dict(data, swagger_enabled=True))
 
 
 def test_swagger_only_when_enabled(data, secrets):

@@ -27,7 +27,8 @@ def test_db_host_runs_only_the_database(data, secrets):
 
 
 def test_api_host_runs_postgrest_against_db_host(data, secrets):
-    files = rendered(data, secrets, stack_role="api", db_host="10.0.0.7", db_port=6432, swagger_enabled=True)
+    files = rendered(data, secrets, stack_role="api", db_host="10.0.0.7", db_port=6432, swagger_enabled=True,
+                     public_api_url="https://api.example.com")
     assert planning.expected_services(files) == {"postgrest", "swagger"}
     conf = files["postgrest/postgrest.conf"].content.decode()
     assert 'db-uri = "postgres://authenticator@10.0.0.7:6432/app"' in conf
