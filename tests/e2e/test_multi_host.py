@@ -79,3 +79,23 @@ def test_canary_with_limit_changes_only_that_host(fleet, tenant):
                         timeout=10).status_code == 200
     assert requests.get(f"{api2.api}/todos", headers=bearer(token(tenant, "https://canary.example.com")),
                         timeout=10).status_code == 401
+
+
+def test_api_host_on_an_external_database(fleet, tenant, bridge_address, jwks_endpoint):
+    """The db host's database stands in for a managed one: no db service is deployed
+    on the api host, and the SQL is applied to the external database from it."""
+    db, _apis = fleet
+    ext = Target.create("ext-api", jwks_endpoint.url)
+    ext.group = "api"
+    ext.data["external_db_uri"] = f"postgres://{bridge_address}:{db.data['db_port']}/app"
+    try:
+        run = run_pyinfra([ext], "deploy.py").check()
+        assert "PostgREST stack | Apply SQL to the external database" in run.changed
+        assert set(ext.containers()) == {"postgrest"}
+        created = requests.post(f"{ext.api}/todos", json={"task": "via external"},
+                                headers=bearer(token(tenant, ext.data["jwt_audience"])), timeout=10)
+        assert created.status_code == 201, created.text
+        assert "via api-1" in [r["task"] for r in requests.get(f"{ext.api}/todos", timeout=10).json()]
+        assert run_pyinfra([ext], "deploy.py").check().changed == []
+    finally:
+        ext.destroy()
