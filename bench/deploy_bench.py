@@ -28,9 +28,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reruns", type=int, default=3)
     args = parser.parse_args()
-    tenant = Tenant()
-    tenant.add_key("k1")
-    tenant.publish("k1")
+    tenant = Tenant.with_keys(("k1",), published=("k1",))
     with JwksEndpoint(tenant) as endpoint:
         target = Target.create("bench", endpoint.url)
         try:

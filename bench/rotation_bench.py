@@ -58,10 +58,7 @@ class ClientLoop:
 
 
 def main() -> None:
-    tenant = Tenant()
-    for name in ("k1", "k2", "k3", "k4"):
-        tenant.add_key(name)
-    tenant.publish("k1", "k2")
+    tenant = Tenant.with_keys(("k1", "k2", "k3", "k4"), published=("k1", "k2"))
 
     def tok(key):
         return tenant.token(key, audience=AUDIENCE, issuer=ISSUER, role_claim="https://postgrest-demo.de/role",

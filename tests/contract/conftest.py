@@ -87,11 +87,7 @@ def _auth(token):
 
 @pytest.fixture(scope="module")
 def tenant():
-    t = Tenant()
-    for name in ("k1", "k2", "k3"):
-        t.add_key(name)
-    t.publish("k1", "k2")
-    return t
+    return Tenant.with_keys(("k1", "k2", "k3"), published=("k1", "k2"))
 
 
 #: The rendered secrets; the superuser's password is set to the cluster's own below,

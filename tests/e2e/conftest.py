@@ -25,11 +25,7 @@ def docker_engine():
 
 @pytest.fixture(scope="session")
 def tenant():
-    t = Tenant()
-    for name in ("k1", "k2", "k3"):
-        t.add_key(name)
-    t.publish("k1", "k2")
-    return t
+    return Tenant.with_keys(("k1", "k2", "k3"), published=("k1", "k2"))
 
 
 @pytest.fixture(scope="session")

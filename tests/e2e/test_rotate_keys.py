@@ -26,13 +26,10 @@ REQUESTS_AT_LEAST = 1000
 
 @pytest.fixture(scope="module")
 def tenant(tmp_path_factory):
-    t = Tenant()
-    pem_dir = tmp_path_factory.mktemp("keys")
-    for name in ("k1", "k2", "k3", "k4"):
-        key = t.add_key(name)
-        (pem_dir / f"{name}.pem").write_bytes(signing_keys.private_pem(key))
-    t.pem_dir = pem_dir
-    t.publish("k1", "k2")
+    t = Tenant.with_keys(("k1", "k2", "k3", "k4"), published=("k1", "k2"))
+    t.pem_dir = tmp_path_factory.mktemp("keys")
+    for name, key in t.keys.items():
+        (t.pem_dir / f"{name}.pem").write_bytes(signing_keys.private_pem(key))
     return t
 
 

@@ -46,6 +46,15 @@ class Tenant:
     # One certificate per key, so the published bytes are stable between requests.
     _jwk: dict[str, dict] = field(default_factory=dict)
 
+    @classmethod
+    def with_keys(cls, names: tuple[str, ...], published: tuple[str, ...]) -> "Tenant":
+        """A tenant holding a fresh key per name and publishing ``published``."""
+        tenant = cls()
+        for name in names:
+            tenant.add_key(name)
+        tenant.publish(*published)
+        return tenant
+
     def add_key(self, name: str, key: rsa.RSAPrivateKey | None = None) -> rsa.RSAPrivateKey:
         self.keys[name] = key or signing_keys.generate_key()
         self._jwk[name] = signing_keys.public_jwk(self.keys[name])
