@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import posixpath
 
-from pyinfra import host
 from pyinfra.api import deploy
 from pyinfra.operations import server
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import tarfile
 
-import docker
 import pytest
 
 from tests.e2e.harness import Target

@@ -25,7 +25,7 @@ for op_hash in state.get_op_order():
     op_data = state.get_op_data_for_host(host, op_hash)
     plan.append({
         "name": op_data.global_arguments["name"],
-        "commands": [str(getattr(c, "get_raw_value", lambda: c)()) for c in op_data.command_generator()],
+        "commands": [str(command) for command in op_data.command_generator()],
     })
 with open(host.data.get("plan_out"), "w") as handle:
     json.dump(plan, handle, indent=1)
