@@ -82,6 +82,7 @@ def test_rotation_with_nothing_new_changes_nothing(hosts, tenant):
 
 def test_zero_downtime_rotation(hosts, tenant):
     before = [t.containers() for t in hosts]
+    old_files = key_files(hosts)
     tok = token(tenant, "k2")  # in the set before and after
     answers: list[int] = []
     stop = threading.Event()
@@ -114,6 +115,8 @@ def test_zero_downtime_rotation(hosts, tenant):
         assert status(target, token(tenant, "k3")) == 200
     assert [t.containers() for t in hosts] == before
     assert key_files(hosts) == [tenant.jwks()] * 2
+    # The previous key set stays beside the new one.
+    assert [(t.app_dir / "postgrest/jwks.json.prev").read_bytes() for t in hosts] == old_files
 
 
 BAD_SOURCES = {name: {"body": raw} for name, (raw, _fragment) in refused_cases().items()}
