@@ -82,8 +82,9 @@ def make_plan(files: dict[str, RenderedFile], state: HostState) -> Plan:
                 or (current.mode, current.uid) != (rendered.mode, rendered.owner_uid)):
             plan.files.append(relative)
 
+    expected = expected_services(files)
     running = {name for name, service in state.services.items() if service.status == "running"}
-    stack_down = not expected_services(files) <= running
+    stack_down = not expected <= running
     plan.up = stack_down or any(name in plan.files for name in RECREATE_ON_CHANGE)
     # A new key set on a running PostgREST goes through the rotation steps (write,
     # reload, verify, roll back on failure) instead of a plain upload.
@@ -94,7 +95,6 @@ def make_plan(files: dict[str, RenderedFile], state: HostState) -> Plan:
                    and any(name in plan.files for name in RELOADED_BY_SIGNAL))
     applies_sql = any(name.startswith("sql/") for name in files)
     plan.sql = applies_sql and state.sql_digest != f"sql-digest:{sql_digest(files)}"
-    expected = expected_services(files)
     unhealthy = ("postgrest" in expected and state.ready != 200) or (
         "db" in expected and getattr(state.services.get("db"), "health", "") != "healthy")
     plan.gate = (plan.up or plan.sql or plan.reload or plan.rotate_keys or bool(plan.files) or unhealthy)
