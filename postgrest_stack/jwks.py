@@ -28,6 +28,7 @@ MAX_BYTES = 64 * 1024
 MIN_RSA_BITS = 2048
 FETCH_DEADLINE_SECONDS = 30.0
 FETCH_ATTEMPTS = 3
+RETRY_BACKOFF_SECONDS = 1.0  # doubled after each failed attempt
 PRIVATE_MEMBERS = ("d", "p", "q", "dp", "dq", "qi", "oth")
 
 
@@ -166,7 +167,7 @@ def _fetch(url: str, deadline_seconds: float) -> bytes:
         except _Retryable as error:
             last_error = str(error)
         if attempt + 1 < FETCH_ATTEMPTS:
-            time.sleep(min(2**attempt, max(0.0, deadline - time.monotonic())))
+            time.sleep(min(RETRY_BACKOFF_SECONDS * 2**attempt, max(0.0, deadline - time.monotonic())))
     raise JwksError(f"{url}: gave up after {FETCH_ATTEMPTS} attempts within {deadline_seconds:.0f} s: {last_error}")
 
 

@@ -113,7 +113,9 @@ class JwksEndpoint:
         self.scheme = "http"
         if tls_dir is not None:
             self._wrap_tls(tls_dir)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # A short poll interval makes shutdown quick (the default waits up to 0.5 s).
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        daemon=True)
 
     def _wrap_tls(self, tls_dir: Path) -> None:
         key = signing_keys.generate_key()

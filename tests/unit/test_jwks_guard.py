@@ -60,8 +60,13 @@ def test_fetch_from_endpoint(tenant):
     assert len(result.kids) == 2 and result.raw == tenant.jwks()
 
 
+@pytest.fixture
+def quick_retries(monkeypatch):
+    monkeypatch.setattr(jwks, "RETRY_BACKOFF_SECONDS", 0.01)
+
+
 @pytest.mark.parametrize("status", [404, 500])
-def test_http_errors_refused(tenant, status):
+def test_http_errors_refused(tenant, status, quick_retries):
     with JwksEndpoint(tenant) as endpoint:
         endpoint.behaviour.status = status
         with pytest.raises(jwks.JwksError, match=f"HTTP {status}"):
@@ -80,13 +85,13 @@ def test_html_and_oversize_from_endpoint_refused(tenant):
             jwks.fetch(endpoint.url)
 
 
-def test_stalled_endpoint_gives_up_within_the_deadline(tenant):
+def test_stalled_endpoint_gives_up_within_the_deadline(tenant, quick_retries):
     with JwksEndpoint(tenant) as endpoint:
-        endpoint.behaviour.stall_seconds = 5
+        endpoint.behaviour.stall_seconds = 3
         started = time.monotonic()
         with pytest.raises(jwks.JwksError, match="gave up"):
-            jwks.fetch(endpoint.url, deadline_seconds=1.5)
-        assert time.monotonic() - started < 3
+            jwks.fetch(endpoint.url, deadline_seconds=0.6)
+        assert time.monotonic() - started < 1.5
 
 
 def test_tls_is_verified(tenant, tmp_path):
