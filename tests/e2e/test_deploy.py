@@ -142,6 +142,7 @@ def test_bad_jwks_stops_before_any_host_is_touched(target, jwks_endpoint):
         jwks_endpoint.behaviour.body = None
     assert run.returncode != 0
     assert fragment in run.output
+    assert "Beginning operation run" not in run.output  # stopped while preparing
     assert key_file.read_bytes() == before
     assert b"api-v3" not in (target.app_dir / "postgrest/postgrest.conf").read_bytes()
 
@@ -151,3 +152,4 @@ def test_missing_secret_is_a_one_line_error(target):
     assert run.returncode != 0
     lines = [line for line in run.output.splitlines() if "missing secret" in line]
     assert len(lines) == 1 and "STACK_AUTHENTICATOR_PASSWORD" in lines[0]
+    assert "Beginning operation run" not in run.output  # no host touched

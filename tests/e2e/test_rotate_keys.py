@@ -135,6 +135,7 @@ def test_bad_key_sets_never_reach_a_host(hosts, tenant, endpoint):
             endpoint.behaviour.body, endpoint.behaviour.status, endpoint.behaviour.stall_seconds = None, 200, 0
         assert run.returncode != 0, name
         assert "pyinfra error" in run.output and "rot-a" in run.output, name
+        assert "Beginning operation run" not in run.output, name
         assert key_files(hosts) == before, name
     for target in hosts:
         assert status(target, token(tenant, "k2")) == 200
