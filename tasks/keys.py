@@ -1,11 +1,13 @@
-"""Swap PostgREST's signing keys on a host without a failed request, or roll back.
+"""Swap PostgREST's signing keys on hosts without a failed request, or roll back.
 
 The same steps serve `rotate_keys.py` and the JWKS part of `deploy.py`: write the
 validated key set atomically (the previous one kept as jwks.json.prev), reload
 PostgREST with SIGUSR2 (never a restart), wait for /ready, and, when a
 `smoke_token_command` is configured, require 200 for a fresh token sent from the host.
-A host that fails gets its previous keys back (reloaded, /ready confirmed) and no later
-host of the run is touched.
+
+Hosts go one at a time, in inventory order: while preparing, each host that needs new
+keys registers here; one operation then walks them in order. A host that fails gets
+its previous keys back (reloaded, /ready confirmed) and no later host is touched.
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ import posixpath
 import shlex
 import subprocess
 import time
+from dataclasses import dataclass
 
-from pyinfra import host, logger
+from pyinfra import host, logger, state
 from pyinfra.api import StringCommand, operation
 from pyinfra.api.exceptions import OperationError
+from pyinfra.api.host import Host
 from pyinfra.facts.files import FileContents
 from pyinfra.operations import python
 
@@ -27,9 +31,20 @@ from postgrest_stack.jwks import Jwks
 from postgrest_stack.render import JWKS_FILE, POSTGREST_UID, smoke_url
 from postgrest_stack.settings import Settings
 
-#: Hosts that failed in this run, with the reason: later hosts are not touched.
-_failures: dict[str, str] = {}
 SMOKE_ATTEMPTS = 10  # a reload is asynchronous: give it a few seconds to take effect
+
+
+@dataclass
+class _Rotation:
+    settings: Settings
+    new_raw: bytes
+    before: list[str]
+    smoke_token_command: str | None
+    outcome: str | None = None  # None: not run yet; "" done; else the failure
+
+
+#: Hosts of this run that need new keys, by name (filled while preparing).
+_rotations: dict[str, _Rotation] = {}
 
 
 def kids_of(raw: bytes | None) -> list[str]:
@@ -53,54 +68,69 @@ def summary(before: list[str], after: list[str]) -> str:
 
 
 def rotate(settings: Settings, jwks: Jwks, smoke_token_command: str | None):
-    """Add the per-host rotation step (hosts one at a time)."""
-    before = deployed_kids(settings)
-    python.call(
-        name="Rotate signing keys (write, reload, verify)",
-        function=_rotate,
-        settings=settings,
-        new_raw=jwks.raw,
-        before=before,
-        smoke_token_command=smoke_token_command,
-        _serial=True,
-    )
-    report_failure(name="Report a failed key rotation")
+    """Register this host for rotation and add the steps that carry it out."""
+    _rotations[host.name] = _Rotation(settings, jwks.raw, deployed_kids(settings), smoke_token_command)
+    # One operation for the whole run (the first host to reach it carries it) walks
+    # every registered host in inventory order.
+    python.call(name="Rotate signing keys, one host at a time", function=_rotate_in_order, _run_once=True)
+    report_outcome(name="Key rotation outcome")
 
 
 @operation(is_idempotent=False)
-def report_failure():
+def report_outcome():
     """Fail the host with its rotation failure as one line (a callback exception would
-    print a traceback). Yields nothing, so changes nothing, when the host succeeded."""
-    reason = _failures.get(host.name)
+    print a traceback). Yields nothing, so changes nothing, when the host rotated."""
+    rotation = _rotations.get(host.name)
+    if rotation is None or not state.is_executing:
+        return
+    reason = rotation.outcome
+    if reason is None:
+        reason = f"{host.name}: not rotated: the run stopped before reaching it"
     if reason:
         yield StringCommand(f"echo {shlex.quote(reason)} >&2; exit 1")
 
 
-def _run(command: str, **kwargs) -> tuple[bool, str]:
-    status, output = host.run_shell_command(StringCommand(command), **kwargs)
+def _rotate_in_order():
+    failed: list[str] = []
+    for target in state.inventory:
+        rotation = _rotations.get(target.name)
+        if rotation is None or rotation.outcome is not None:
+            continue
+        if target not in state.active_hosts:
+            rotation.outcome = f"{target.name}: not rotated: the host dropped out of the run"
+        elif failed:
+            rotation.outcome = f"{target.name}: not rotated: the run stopped after {', '.join(failed)} failed"
+        else:
+            rotation.outcome = _rotate(target, rotation)
+            if rotation.outcome:
+                failed.append(target.name)
+
+
+def _run(target: Host, command: str, **kwargs) -> tuple[bool, str]:
+    status, output = target.run_shell_command(StringCommand(command), **kwargs)
     return status, "\n".join(output.stdout_lines + output.stderr_lines)
 
 
-def _replace_key_file(app: str, source: str | None, content: bytes | None) -> None:
+def _replace_key_file(target: Host, app: str, source: str | None, content: bytes | None) -> None:
     """Atomically replace jwks.json with ``content`` (uploaded) or a copy of ``source``."""
     key_file = posixpath.join(app, JWKS_FILE)
     staging = posixpath.join(posixpath.dirname(key_file), ".jwks.json.new")
     if content is not None:
-        if not host.put_file(io.BytesIO(content), staging):
-            raise OperationError(f"{host.name}: could not upload the key set")
+        if not target.put_file(io.BytesIO(content), staging):
+            raise OperationError(f"{target.name}: could not upload the key set")
         keep = f"if [ -e {shlex.quote(key_file)} ]; then ln -f {shlex.quote(key_file)} {shlex.quote(key_file + '.prev')}; fi && "
     else:
-        ok, out = _run(f"cp -p {shlex.quote(source)} {shlex.quote(staging)}")
+        ok, out = _run(target, f"cp -p {shlex.quote(source)} {shlex.quote(staging)}")
         if not ok:
-            raise OperationError(f"{host.name}: could not restore the previous key set: {out}")
+            raise OperationError(f"{target.name}: could not restore the previous key set: {out}")
         keep = ""
-    ok, out = _run(f"chown {POSTGREST_UID}:0 {shlex.quote(staging)} && chmod 600 {shlex.quote(staging)} && "
-                   f"{keep}mv -f {shlex.quote(staging)} {shlex.quote(key_file)}")
+    ok, out = _run(target, f"chown {POSTGREST_UID}:0 {shlex.quote(staging)} && chmod 600 {shlex.quote(staging)} && "
+                           f"{keep}mv -f {shlex.quote(staging)} {shlex.quote(key_file)}")
     if not ok:
-        raise OperationError(f"{host.name}: could not replace the key file: {out}")
+        raise OperationError(f"{target.name}: could not replace the key file: {out}")
 
 
-def _smoke(settings: Settings, smoke_token_command: str) -> str | None:
+def _smoke(target: Host, settings: Settings, smoke_token_command: str) -> str | None:
     """None when a fresh token gets 200 from the host, else the reason."""
     done = subprocess.run(smoke_token_command, shell=True, capture_output=True, text=True, timeout=60)
     token = done.stdout.strip()
@@ -110,7 +140,7 @@ def _smoke(settings: Settings, smoke_token_command: str) -> str | None:
     status = ""
     for _ in range(SMOKE_ATTEMPTS):
         # The token goes on stdin, never on a command line.
-        _ok, status = _run(f"curl -s -o /dev/null -m 5 -w '%{{http_code}}' -H @- {url}",
+        _ok, status = _run(target, f"curl -s -o /dev/null -m 5 -w '%{{http_code}}' -H @- {url}",
                            _stdin=f"Authorization: Bearer {token}\n")
         if status.strip() == "200":
             return None
@@ -118,28 +148,32 @@ def _smoke(settings: Settings, smoke_token_command: str) -> str | None:
     return f"smoke token answered {status.strip() or 'nothing'} after the reload, expected 200"
 
 
-def _reload(app: str) -> None:
-    ok, out = _run(f"{shlex.quote(app)}/bin/reload-postgrest")
+def _reload(target: Host, app: str) -> None:
+    ok, out = _run(target, f"{shlex.quote(app)}/bin/reload-postgrest")
     if not ok:
-        raise OperationError(f"{host.name}: reload failed: {out}")
+        raise OperationError(f"{target.name}: reload failed: {out}")
 
 
-def _rotate(settings: Settings, new_raw: bytes, before: list[str], smoke_token_command: str | None):
-    if _failures:
-        _failures[host.name] = f"{host.name}: not rotated: the run stopped after {', '.join(_failures)} failed"
-        return
-    app = settings.app_dir
-    _replace_key_file(app, None, new_raw)
+def _rotate(target: Host, rotation: _Rotation) -> str:
+    """Rotate one host; return "" on success, else the one-line reason (after rollback)."""
+    app = rotation.settings.app_dir
+    try:
+        _replace_key_file(target, app, None, rotation.new_raw)
+    except OperationError as error:
+        return str(error)
     reason = None
     try:
-        _reload(app)
-        if smoke_token_command:
-            reason = _smoke(settings, smoke_token_command)
+        _reload(target, app)
+        if rotation.smoke_token_command:
+            reason = _smoke(target, rotation.settings, rotation.smoke_token_command)
     except OperationError as error:
         reason = str(error)
     if reason is None:
-        logger.info(f"{host.print_prefix}{summary(before, kids_of(new_raw))}")
-        return
-    _replace_key_file(app, posixpath.join(app, JWKS_FILE + ".prev"), None)
-    _reload(app)
-    _failures[host.name] = f"{host.name}: {reason}; rolled back to the previous keys [{', '.join(before)}]"
+        logger.info(f"{target.print_prefix}{summary(rotation.before, kids_of(rotation.new_raw))}")
+        return ""
+    try:
+        _replace_key_file(target, app, posixpath.join(app, JWKS_FILE + ".prev"), None)
+        _reload(target, app)
+    except OperationError as error:
+        return f"{target.name}: {reason}; ROLLBACK FAILED: {error}"
+    return f"{target.name}: {reason}; rolled back to the previous keys [{', '.join(rotation.before)}]"
