@@ -25,12 +25,15 @@ try:
 except controller.CONTROLLER_ERRORS as error:
     raise PyinfraError(f"{host.name}: {error}") from None
 
-state = probe_host(settings)
-deployed = state.paths.get(JWKS_FILE)
-if deployed is None or state.services.get("postgrest") is None:
-    raise PyinfraError(f"{host.name}: no deployed stack at {posixpath.join(settings.app_dir, JWKS_FILE)}; "
-                       "run deploy.py first")
-if deployed.sha256 == hashlib.sha256(jwks.raw).hexdigest():
-    logger.info(f"{host.print_prefix}keys unchanged [{', '.join(jwks.kids)}]")
+if not settings.runs_api:
+    logger.info(f"{host.print_prefix}no PostgREST on this host (stack_role {settings.stack_role}): nothing to rotate")
 else:
-    keys.rotate(settings, jwks, settings.smoke_token_command)
+    state = probe_host(settings)
+    deployed = state.paths.get(JWKS_FILE)
+    if deployed is None or state.services.get("postgrest") is None:
+        raise PyinfraError(f"{host.name}: no deployed stack at {posixpath.join(settings.app_dir, JWKS_FILE)}; "
+                           "run deploy.py first")
+    if deployed.sha256 == hashlib.sha256(jwks.raw).hexdigest():
+        logger.info(f"{host.print_prefix}keys unchanged [{', '.join(jwks.kids)}]")
+    else:
+        keys.rotate(settings, jwks, settings.smoke_token_command)

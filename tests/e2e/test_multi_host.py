@@ -66,6 +66,16 @@ def test_rerun_changes_nothing(fleet):
     assert run_pyinfra([db, *apis], "deploy.py").check().changed == []
 
 
+def test_rotation_over_the_whole_topology(fleet):
+    """rotate_keys.py on an inventory with a db host: it has no keys and is left alone."""
+    db, apis = fleet
+    run = run_pyinfra([db, *apis], "rotate_keys.py").check()
+    lines = [line for line in run.output.splitlines() if "nothing to rotate" in line]
+    assert len(lines) == 1 and "[db-1]" in lines[0] and "no PostgREST on this host (stack_role db)" in lines[0]
+    assert run.output.count("keys unchanged") == 2
+    assert run.changed == []
+
+
 def test_canary_with_limit_changes_only_that_host(fleet, tenant):
     db, (api1, api2) = fleet
     before = {t.name: (t.containers(), (t.app_dir / "compose.yaml").read_bytes()) for t in (db, api1, api2)}
