@@ -8,3 +8,9 @@ from pathlib import Path
 
 #: The project root: where deploy.py, templates/ and group_data/ live.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def project_path(name: str | Path) -> Path:
+    """A path setting as given, or relative to the project root."""
+    path = Path(name)
+    return path if path.is_absolute() else PROJECT_ROOT / path

@@ -17,7 +17,7 @@ import re
 import sys
 from pathlib import Path
 
-from . import PROJECT_ROOT, jwks, render, secrets, settings, signing_keys
+from . import jwks, project_path, render, secrets, settings, signing_keys
 from .host_data import one_host_data, parse_data_args
 
 
@@ -26,11 +26,6 @@ def _parse_ttl(text: str) -> int:
     if not match:
         raise settings.SettingsError(f"--ttl {text!r}: expected e.g. 3600, 30m, 1h, 1d")
     return int(match.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
-
-
-def _project_path(name: str) -> Path:
-    path = Path(name)
-    return path if path.is_absolute() else PROJECT_ROOT / path
 
 
 def cmd_render(args) -> None:
@@ -73,7 +68,7 @@ def cmd_token(args) -> None:
         raise settings.SettingsError(
             "setting 'dev_signing_key' is not set: tokens can only be minted for the local development key"
         )
-    key = signing_keys.ensure_dev_key(_project_path(data["dev_signing_key"]), _project_path(resolved.jwks_url))
+    key = signing_keys.ensure_dev_key(project_path(data["dev_signing_key"]), project_path(resolved.jwks_url))
     token = signing_keys.mint_token(
         key,
         audience=resolved.jwt_audience,

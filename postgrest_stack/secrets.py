@@ -19,7 +19,7 @@ import secrets as random_source
 from pathlib import Path
 from typing import Any, Mapping
 
-from . import PROJECT_ROOT
+from . import project_path
 from .atomic_write import write_atomic
 from .settings import SettingsError
 
@@ -59,10 +59,7 @@ def _read_secrets_file(path: Path) -> dict[str, str]:
 
 def secrets_path(data: Mapping[str, Any]) -> Path | None:
     name = data.get("secrets_file")
-    if not name:
-        return None
-    path = Path(name)
-    return path if path.is_absolute() else PROJECT_ROOT / path
+    return project_path(name) if name else None
 
 
 def load(data: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -6,18 +6,12 @@ the JWKS fetched and validated once, so every host of a run receives the same by
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from postgrest_stack import PROJECT_ROOT, jwks, secrets, settings, signing_keys
+from postgrest_stack import jwks, project_path, secrets, settings, signing_keys
 
 CONTROLLER_ERRORS = (settings.SettingsError, jwks.JwksError)
 _jwks_by_url: dict[str, jwks.Jwks] = {}
-
-
-def _project_path(name: str) -> Path:
-    path = Path(name)
-    return path if path.is_absolute() else PROJECT_ROOT / path
 
 
 def settings_and_secrets(data: dict[str, Any]) -> tuple[settings.Settings, dict[str, str]]:
@@ -25,13 +19,13 @@ def settings_and_secrets(data: dict[str, Any]) -> tuple[settings.Settings, dict[
     found = secrets.load(data)
     if data.get("dev_signing_key"):
         # Local inventory: the development key stands in for the Auth0 tenant.
-        signing_keys.ensure_dev_key(_project_path(data["dev_signing_key"]), _project_path(resolved.jwks_url))
+        signing_keys.ensure_dev_key(project_path(data["dev_signing_key"]), project_path(resolved.jwks_url))
     return resolved, found
 
 
 def jwks_once(resolved: settings.Settings) -> jwks.Jwks:
     url = resolved.jwks_url
     if url not in _jwks_by_url:
-        source = url if "://" in url else str(_project_path(url))
+        source = url if "://" in url else str(project_path(url))
         _jwks_by_url[url] = jwks.fetch(source, deadline_seconds=resolved.jwks_fetch_timeout)
     return _jwks_by_url[url]

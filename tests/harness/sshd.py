@@ -33,16 +33,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests.harness.ports import free_port
+
 SSHD = "/usr/sbin/sshd"
 SFTP_SERVER = "/usr/lib/openssh/sftp-server"
 PRIVSEP_DIR = "/run/sshd"  # sshd refuses to start without it
-
-
-def free_port(address: str = "127.0.0.1") -> int:
-    """A TCP port that is free on ``address`` right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((address, 0))
-        return s.getsockname()[1]
 
 
 def _keygen(path: Path, comment: str) -> None:
