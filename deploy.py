@@ -19,7 +19,7 @@ from tasks.stack import apply_stack, health_gate
 try:
     settings, secrets = controller.settings_and_secrets(host.data.dict())
     jwks = controller.jwks_once(settings)
-    files = planning.with_jwks(render.render(settings, secrets), jwks.raw)
+    files = planning.with_jwks(render.render(settings, secrets), jwks.canonical)
 except controller.CONTROLLER_ERRORS as error:
     raise PyinfraError(f"{host.name}: {error}") from None
 
@@ -30,4 +30,4 @@ apply_stack(settings, files, state, plan)
 if plan.rotate_keys:
     keys.rotate(settings, jwks, settings.smoke_token_command)
 if plan.gate:
-    health_gate(settings)
+    health_gate(settings, jwks.canonical)

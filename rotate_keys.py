@@ -8,7 +8,6 @@ with `smoke_token_command`, a fresh token required to get 200. A failing host is
 rolled back and no later host is touched.
 """
 
-import hashlib
 import posixpath
 
 from pyinfra import host, logger
@@ -16,6 +15,8 @@ from pyinfra.api.exceptions import PyinfraError
 
 from postgrest_stack import settings as stack_settings
 from postgrest_stack.render import JWKS_FILE
+
+PROVE_KEYS = "bin/prove-keys"
 from tasks import controller, keys
 from tasks.probe_host import probe_host
 
@@ -33,7 +34,10 @@ else:
     if deployed is None or state.services.get("postgrest") is None:
         raise PyinfraError(f"{host.name}: no deployed stack at {posixpath.join(settings.app_dir, JWKS_FILE)}; "
                            "run deploy.py first")
-    if deployed.sha256 == hashlib.sha256(jwks.raw).hexdigest():
+    if PROVE_KEYS not in state.paths:
+        raise PyinfraError(f"{host.name}: the deployed stack has no {PROVE_KEYS} (it predates the key proof); "
+                           "run deploy.py first")
+    if deployed.sha256 == jwks.sha256:
         logger.info(f"{host.print_prefix}keys unchanged [{', '.join(jwks.kids)}]")
     else:
         keys.rotate(settings, jwks, settings.smoke_token_command)

@@ -2,8 +2,9 @@
 
   render INVENTORY [--host NAME] [--data k=v ...] --out DIR   files a host receives
   settings INVENTORY [--data k=v ...]                        effective settings per host (JSON)
-  jwks check FILE_OR_URL                                     exit 0 when usable
-  jwks fetch URL --out FILE                                  validate, then write atomically
+  jwks check FILE_OR_URL [--canonical]                       exit 0 when usable; --canonical prints
+                                                             the key file a deploy would push
+  jwks fetch URL --out FILE                                  validate, then write the canonical file
   token INVENTORY [--role ROLE] [--ttl 1h] [--curl]          development token (local)
 
 Errors are one line on stderr and exit status 1.
@@ -51,13 +52,23 @@ def cmd_settings(args) -> None:
     print(json.dumps(report, indent=2, sort_keys=True))
 
 
+def _warn(result: jwks.Jwks) -> None:
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+
+
 def cmd_jwks_check(args) -> None:
     result = jwks.fetch(args.source)
+    _warn(result)
+    if args.canonical:
+        sys.stdout.buffer.write(result.canonical)
+        return
     print(f"ok: {len(result.kids)} key(s): {', '.join(result.kids)}")
 
 
 def cmd_jwks_fetch(args) -> None:
     result = jwks.fetch_to_file(args.url, Path(args.out))
+    _warn(result)
     print(f"wrote {args.out}: {len(result.kids)} key(s): {', '.join(result.kids)}")
 
 
@@ -110,8 +121,10 @@ def build_parser() -> argparse.ArgumentParser:
     jwks_sub = jwks_cmd.add_subparsers(dest="jwks_command", required=True)
     check = jwks_sub.add_parser("check", help="validate a JWKS file or URL")
     check.add_argument("source")
+    check.add_argument("--canonical", action="store_true",
+                       help="print the canonical key file a deploy would push, instead of a summary")
     check.set_defaults(func=cmd_jwks_check)
-    fetch = jwks_sub.add_parser("fetch", help="fetch, validate and write atomically")
+    fetch = jwks_sub.add_parser("fetch", help="fetch, validate and write the canonical key file atomically")
     fetch.add_argument("url")
     fetch.add_argument("--out", required=True)
     fetch.set_defaults(func=cmd_jwks_fetch)

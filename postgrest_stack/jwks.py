@@ -1,8 +1,19 @@
-"""The JWKS guard: fetch Auth0's key set and refuse anything PostgREST would misread.
+"""The JWKS guard: fetch Auth0's key set, refuse anything unsafe, and write the canonical key file.
 
-PostgREST silently takes any ``jwt-secret`` file that is not a JWK/JWKS as an HS256
-secret made of its bytes (every RS256 token then fails, and a token signed with those
-bytes passes). So nothing reaches a host unless :func:`validate` accepted it.
+PostgREST silently takes any ``jwt-secret`` file it cannot parse as a JWK/JWKS as an
+HS256 secret made of its bytes (every RS256 token then fails, and a token signed with
+those bytes passes). Two defences:
+
+- :func:`validate` checks the fetched document fully (key type, private members, use,
+  alg, size, exponent, ``x5c[0]`` against ``n``/``e``, thumbprints, duplicate kids);
+- what reaches hosts is never the fetched bytes but :attr:`Jwks.canonical`: a key set
+  re-serialised from the validated numbers with only ``kty, kid, use, alg, n, e``
+  (minimal big-endian ``n``/``e``, tenant order, fixed layout), a form PostgREST reads
+  as keys. Members that make PostgREST fall back (``x5c`` chains, ``x5t#S256``,
+  ``x5u``, ``key_ops``, a leading zero octet in ``n``) never reach it.
+
+The deploy then proves after each reload that PostgREST really read keys
+(tasks/keys.py, postgrest_stack/key_proof.py).
 """
 
 from __future__ import annotations
@@ -38,16 +49,36 @@ class JwksError(ValueError):
 
 @dataclass(frozen=True)
 class Jwks:
-    raw: bytes
+    #: The key file pushed to hosts: canonical JSON, one line, ending in a newline.
+    canonical: bytes
     kids: tuple[str, ...]
+    #: One line each: accepted oddities the operator should know about (legacy x5t, ...).
+    warnings: tuple[str, ...] = ()
 
     @property
     def sha256(self) -> str:
-        return hashlib.sha256(self.raw).hexdigest()
+        return hashlib.sha256(self.canonical).hexdigest()
+
+
+def b64url_uint(value: int) -> str:
+    """RFC 7518 Base64urlUInt: the minimal big-endian octets, unpadded base64url."""
+    octets = value.to_bytes(max(1, (value.bit_length() + 7) // 8), "big")
+    return base64.urlsafe_b64encode(octets).rstrip(b"=").decode()
+
+
+def canonical_bytes(keys: list[tuple[str, rsa.RSAPublicNumbers]]) -> bytes:
+    """The key file for ``[(kid, numbers), ...]``: same keys, same bytes."""
+    document = {"keys": [{"kty": "RSA", "kid": kid, "use": "sig", "alg": "RS256",
+                          "n": b64url_uint(numbers.n), "e": b64url_uint(numbers.e)}
+                         for kid, numbers in keys]}
+    return json.dumps(document, separators=(",", ":"), ensure_ascii=True).encode() + b"\n"
 
 
 def validate(raw: bytes, source: str) -> Jwks:
-    """Return the parsed key set, or raise JwksError naming what is wrong in ``source``."""
+    """Return the validated key set, or raise JwksError naming what is wrong in ``source``.
+
+    A single JWK (an object with ``kty``) is accepted as a one-key set.
+    """
     if len(raw) > MAX_BYTES:
         raise JwksError(f"{source}: larger than {MAX_BYTES // 1024} KiB, not a JWKS")
     if not raw.strip():
@@ -62,18 +93,36 @@ def validate(raw: bytes, source: str) -> Jwks:
         document = json.loads(text)
     except json.JSONDecodeError as error:
         raise JwksError(f"{source}: not valid JSON ({error.msg} at line {error.lineno} column {error.colno}); truncated?") from None
+    single = isinstance(document, dict) and "kty" in document and "keys" not in document
+    warnings: list[str] = []
+    if single:
+        document = {"keys": [_with_kid(document, source, warnings)]}
     if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
-        raise JwksError(f"{source}: not a JWKS (expected an object with a 'keys' list)")
+        raise JwksError(f"{source}: not a JWKS (expected an object with a 'keys' list, or a single JWK)")
     keys = document["keys"]
     if not keys:
         raise JwksError(f"{source}: the key set is empty")
-    kids: list[str] = []
+    validated: list[tuple[str, rsa.RSAPublicNumbers]] = []
     for index, key in enumerate(keys):
-        kids.append(_validate_key(key, f"{source}: key {index}", kids))
-    return Jwks(raw=raw, kids=tuple(kids))
+        where = f"{source}: key {index}" if not single else f"{source}: single JWK"
+        kid, numbers = _validate_key(key, where, [kid for kid, _ in validated], warnings)
+        validated.append((kid, numbers))
+    return Jwks(canonical=canonical_bytes(validated), kids=tuple(kid for kid, _ in validated),
+                warnings=tuple(warnings))
 
 
-def _validate_key(key: object, where: str, seen_kids: list[str]) -> str:
+def _with_kid(jwk: dict, source: str, warnings: list[str]) -> dict:
+    """A single JWK without ``kid`` (the tutorials' ``rsa.jwk.pub``) gets its RFC 7638 thumbprint."""
+    if "kid" in jwk or not all(isinstance(jwk.get(name), str) for name in ("e", "kty", "n")):
+        return jwk
+    members = json.dumps({name: jwk[name] for name in ("e", "kty", "n")}, separators=(",", ":"), sort_keys=True)
+    kid = _b64url(hashlib.sha256(members.encode()).digest())
+    warnings.append(f"{source}: single JWK without 'kid'; using its RFC 7638 thumbprint {kid!r} as kid")
+    return {**jwk, "kid": kid}
+
+
+def _validate_key(key: object, where: str, seen_kids: list[str],
+                  warnings: list[str]) -> tuple[str, rsa.RSAPublicNumbers]:
     if not isinstance(key, dict):
         raise JwksError(f"{where}: not a JSON object")
     kid = key.get("kid")
@@ -94,8 +143,11 @@ def _validate_key(key: object, where: str, seen_kids: list[str]) -> str:
         raise JwksError(f"{where}: 'use' is {key.get('use')!r}, expected 'sig'")
     if key.get("alg", "RS256") != "RS256":
         raise JwksError(f"{where}: 'alg' is {key.get('alg')!r}, expected 'RS256'")
+    key_ops = key.get("key_ops")
+    if key_ops is not None and (not isinstance(key_ops, list) or "verify" not in key_ops):
+        raise JwksError(f"{where}: 'key_ops' is {key_ops!r}, which does not allow 'verify'")
     try:
-        public_key = RSAAlgorithm.from_jwk(key)
+        public_key = RSAAlgorithm.from_jwk({name: key[name] for name in ("kty", "n", "e") if name in key})
     except (InvalidKeyError, ValueError, TypeError, KeyError) as error:
         raise JwksError(f"{where}: not a valid RSA public key ({error})") from None
     if not isinstance(public_key, rsa.RSAPublicKey):
@@ -107,11 +159,20 @@ def _validate_key(key: object, where: str, seen_kids: list[str]) -> str:
     if numbers.e % 2 == 0 or not 2**16 < numbers.e < 2**256:
         raise JwksError(f"{where}: unsafe RSA public exponent e={numbers.e}")
     if "x5c" in key:
-        _validate_x5c(key, numbers, where)
-    return kid
+        _validate_x5c(key, numbers, where, warnings)
+    return kid, numbers
 
 
-def _validate_x5c(key: dict, numbers: rsa.RSAPublicNumbers, where: str) -> None:
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _validate_x5c(key: dict, numbers: rsa.RSAPublicNumbers, where: str, warnings: list[str]) -> None:
+    """``x5c[0]`` must hold ``n``/``e``; thumbprints, where given, must be its own.
+
+    Only the first certificate is read: it is the one that holds the key. The rest of
+    the chain never reaches PostgREST (the canonical file has no ``x5c``).
+    """
     chain = key["x5c"]
     if not isinstance(chain, list) or not chain or not isinstance(chain[0], str):
         raise JwksError(f"{where}: 'x5c' must be a non-empty list of base64 certificates")
@@ -124,9 +185,15 @@ def _validate_x5c(key: dict, numbers: rsa.RSAPublicNumbers, where: str) -> None:
     if not isinstance(cert_key, rsa.RSAPublicKey) or cert_key.public_numbers() != numbers:
         raise JwksError(f"{where}: x5c[0] certificate holds a different public key than n/e")
     if "x5t" in key:
-        thumbprint = base64.urlsafe_b64encode(hashlib.sha1(der).digest()).rstrip(b"=").decode()
-        if key["x5t"] != thumbprint:
+        sha1 = hashlib.sha1(der).digest()
+        if key["x5t"] == _b64url(sha1.hex().encode()):
+            # Auth0 tenants from before about 2020 publish base64url of the hex digest.
+            warnings.append(f"{where}: legacy Auth0 x5t (base64url of the SHA-1's hex text); "
+                            "accepted, the key file carries n/e only")
+        elif key["x5t"] != _b64url(sha1):
             raise JwksError(f"{where}: x5t does not match the x5c[0] certificate")
+    if "x5t#S256" in key and key["x5t#S256"] != _b64url(hashlib.sha256(der).digest()):
+        raise JwksError(f"{where}: x5t#S256 does not match the x5c[0] certificate")
 
 
 def _is_loopback(host: str | None) -> bool:
@@ -207,7 +274,7 @@ def fetch(source: str, *, deadline_seconds: float = FETCH_DEADLINE_SECONDS) -> J
 
 
 def fetch_to_file(source: str, out: Path, *, deadline_seconds: float = FETCH_DEADLINE_SECONDS) -> Jwks:
-    """Fetch, validate, then write atomically (previous file kept as ``.prev``)."""
+    """Fetch, validate, then write the canonical key file atomically (previous kept as ``.prev``)."""
     jwks = fetch(source, deadline_seconds=deadline_seconds)
-    write_atomic(out, jwks.raw, mode=0o644, keep_previous=True)
+    write_atomic(out, jwks.canonical, mode=0o644, keep_previous=True)
     return jwks

@@ -45,11 +45,11 @@ class Plan:
                     or self.up or self.sql or self.reload or self.rotate_keys or self.gate)
 
 
-def with_jwks(files: dict[str, RenderedFile], jwks_raw: bytes) -> dict[str, RenderedFile]:
-    """The rendered files plus, where PostgREST runs, the validated key file (readable by it only)."""
+def with_jwks(files: dict[str, RenderedFile], key_file: bytes) -> dict[str, RenderedFile]:
+    """The rendered files plus, where PostgREST runs, the canonical key file (readable by it only)."""
     if "postgrest/postgrest.conf" not in files:
         return files
-    return {**files, JWKS_FILE: RenderedFile(jwks_raw, 0o600, owner_uid=POSTGREST_UID)}
+    return {**files, JWKS_FILE: RenderedFile(key_file, 0o600, owner_uid=POSTGREST_UID)}
 
 
 def _sha256(content: bytes) -> str:

@@ -16,6 +16,7 @@ from pathlib import Path
 import jinja2
 
 from . import PROJECT_ROOT
+from . import key_proof
 from .settings import Settings
 
 TEMPLATES = PROJECT_ROOT / "templates"
@@ -129,6 +130,7 @@ def render(settings: Settings, secrets: dict[str, str]) -> dict[str, RenderedFil
         "api_url": smoke_url(settings),
         "wait_seconds": settings.health_timeout,
         "external_conninfo": external_conninfo(settings),
+        "rounds": key_proof.ROUNDS,
     }
 
     def text(template: str) -> bytes:
@@ -153,7 +155,7 @@ def render(settings: Settings, secrets: dict[str, str]) -> dict[str, RenderedFil
         context["sql_digest"] = sql_digest(files)
     scripts = ["compose", "health-gate"]
     scripts += ["apply-sql"] if settings.applies_sql else []
-    scripts += ["reload-postgrest"] if settings.runs_api else []
+    scripts += ["reload-postgrest", "prove-keys"] if settings.runs_api else []
     for name in scripts:
         files[f"bin/{name}"] = RenderedFile(text(f"bin/{name}.j2"), 0o700)
     return files

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pyinfra import logger
+
 from postgrest_stack import jwks, project_path, secrets, settings, signing_keys
 
 CONTROLLER_ERRORS = (settings.SettingsError, jwks.JwksError)
@@ -28,4 +30,6 @@ def jwks_once(resolved: settings.Settings) -> jwks.Jwks:
     if url not in _jwks_by_url:
         source = url if "://" in url else str(project_path(url))
         _jwks_by_url[url] = jwks.fetch(source, deadline_seconds=resolved.jwks_fetch_timeout)
+        for warning in _jwks_by_url[url].warnings:
+            logger.warning(f"JWKS: {warning}")
     return _jwks_by_url[url]

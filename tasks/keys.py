@@ -1,9 +1,11 @@
 """Swap PostgREST's signing keys on hosts without a failed request, or roll back.
 
 The same steps serve `rotate_keys.py` and the JWKS part of `deploy.py`: write the
-validated key set atomically (the previous one kept as jwks.json.prev), reload
-PostgREST with SIGUSR2 (never a restart), wait for /ready, and, when a
-`smoke_token_command` is configured, require 200 for a fresh token sent from the host.
+canonical key file atomically (the previous one kept as jwks.json.prev), reload
+PostgREST with SIGUSR2 (never a restart), wait for /ready, prove that PostgREST read
+the file as keys (HS256 tokens made of its bytes must get 401, see key_proof.py) and,
+when a `smoke_token_command` is configured, require 200 for a fresh token sent from
+the host.
 
 Hosts go one at a time, in inventory order: while preparing, each host that needs new
 keys registers here; one operation then walks them in order. A host that fails gets
@@ -27,6 +29,7 @@ from pyinfra.api.host import Host
 from pyinfra.facts.files import FileContents
 from pyinfra.operations import python
 
+from postgrest_stack import key_proof
 from postgrest_stack.jwks import Jwks
 from postgrest_stack.render import JWKS_FILE, POSTGREST_UID, smoke_url
 from postgrest_stack.settings import Settings
@@ -37,7 +40,7 @@ SMOKE_ATTEMPTS = 10  # a reload is asynchronous: give it a few seconds to take e
 @dataclass
 class _Rotation:
     settings: Settings
-    new_raw: bytes
+    key_file: bytes
     before: list[str]
     smoke_token_command: str | None
     outcome: str | None = None  # None: not run yet; "" done; else the failure
@@ -69,7 +72,7 @@ def summary(before: list[str], after: list[str]) -> str:
 
 def rotate(settings: Settings, jwks: Jwks, smoke_token_command: str | None):
     """Register this host for rotation and add the steps that carry it out."""
-    _rotations[host.name] = _Rotation(settings, jwks.raw, deployed_kids(settings), smoke_token_command)
+    _rotations[host.name] = _Rotation(settings, jwks.canonical, deployed_kids(settings), smoke_token_command)
     # One operation for the whole run (the first host to reach it carries it) walks
     # every registered host in inventory order.
     python.call(name="Rotate signing keys, one host at a time", function=_rotate_in_order, _run_once=True)
@@ -148,6 +151,16 @@ def _smoke(target: Host, settings: Settings, smoke_token_command: str) -> str | 
     return f"smoke token answered {status.strip() or 'nothing'} after the reload, expected 200"
 
 
+def _prove_read_as_keys(target: Host, settings: Settings, key_file: bytes) -> str | None:
+    """None when PostgREST refuses HS256 tokens made of ``key_file``, else the reason."""
+    tokens = key_proof.forged_tokens(key_file, settings)
+    ok, out = _run(target, f"{shlex.quote(settings.app_dir)}/bin/prove-keys", _stdin=key_proof.stdin_for(tokens))
+    if ok:
+        return None
+    lines = [line for line in out.splitlines() if line.strip()]
+    return lines[-1] if lines else "bin/prove-keys failed without a message"
+
+
 def _reload(target: Host, app: str) -> None:
     ok, out = _run(target, f"{shlex.quote(app)}/bin/reload-postgrest")
     if not ok:
@@ -158,18 +171,21 @@ def _rotate(target: Host, rotation: _Rotation) -> str:
     """Rotate one host; return "" on success, else the one-line reason (after rollback)."""
     app = rotation.settings.app_dir
     try:
-        _replace_key_file(target, app, None, rotation.new_raw)
+        _replace_key_file(target, app, None, rotation.key_file)
     except OperationError as error:
         return str(error)
     reason = None
     try:
         _reload(target, app)
-        if rotation.smoke_token_command:
+        reason = _prove_read_as_keys(target, rotation.settings, rotation.key_file)
+        if reason is None and rotation.smoke_token_command:
             reason = _smoke(target, rotation.settings, rotation.smoke_token_command)
     except OperationError as error:
         reason = str(error)
+    except subprocess.SubprocessError as error:  # e.g. the smoke-token command timed out
+        reason = f"smoke_token_command failed ({error.__class__.__name__})"
     if reason is None:
-        logger.info(f"{target.print_prefix}{summary(rotation.before, kids_of(rotation.new_raw))}")
+        logger.info(f"{target.print_prefix}{summary(rotation.before, kids_of(rotation.key_file))}")
         return ""
     try:
         _replace_key_file(target, app, posixpath.join(app, JWKS_FILE + ".prev"), None)

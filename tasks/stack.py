@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import posixpath
+import shlex
 
 from pyinfra.api import deploy
 from pyinfra.operations import server
 
+from postgrest_stack import key_proof
 from postgrest_stack import plan as planning
 from postgrest_stack.probe import HostState
 from postgrest_stack.render import DIRECTORIES, JWKS_FILE, RenderedFile
@@ -17,6 +19,7 @@ from tasks import stack_files
 @deploy("PostgREST stack")
 def apply_stack(settings: Settings, files: dict[str, RenderedFile], state: HostState, plan: planning.Plan):
     app = settings.app_dir
+    bin_ = shlex.quote(posixpath.join(app, "bin"))
     for relative in plan.directories:
         mode, uid = DIRECTORIES[relative]
         stack_files.directory(name=f"Directory {relative}", path=posixpath.normpath(posixpath.join(app, relative)),
@@ -36,16 +39,28 @@ def apply_stack(settings: Settings, files: dict[str, RenderedFile], state: HostS
         )
     if plan.up:
         server.shell(name="Bring the stack up (compose up -d)",
-                     commands=[f"{app}/bin/compose up -d --remove-orphans"])
+                     commands=[f"{bin_}/compose up -d --remove-orphans"])
     if plan.sql:
         # An external database is shared by every api host: once per run is enough.
         server.shell(name="Apply SQL in the db container" if settings.runs_db else "Apply SQL to the external database",
-                     commands=[f"{app}/bin/health-gate db", f"{app}/bin/apply-sql"],
+                     commands=[f"{bin_}/health-gate db", f"{bin_}/apply-sql"],
                      _run_once=bool(settings.external_db_uri))
     if plan.reload:
-        server.shell(name="Reload PostgREST (SIGUSR2)", commands=[f"{app}/bin/reload-postgrest"])
+        server.shell(name="Reload PostgREST (SIGUSR2)", commands=[f"{bin_}/reload-postgrest"])
 
 
 @deploy("PostgREST stack")
-def health_gate(settings: Settings):
-    server.shell(name="Health gate", commands=[f"{settings.app_dir}/bin/health-gate"])
+def health_gate(settings: Settings, key_file: bytes):
+    """Wait for a healthy stack; where PostgREST runs, prove it read ``key_file`` as keys.
+
+    A PostgREST that took the key file as a shared secret would accept tokens anyone
+    can forge from the public JWKS: it is stopped, and the host fails.
+    """
+    bin_ = shlex.quote(posixpath.join(settings.app_dir, "bin"))
+    server.shell(name="Health gate", commands=[f"{bin_}/health-gate"])
+    if settings.runs_api:
+        server.shell(
+            name="Prove PostgREST read the key file as keys",
+            commands=[f"{bin_}/prove-keys || {{ status=$?; {bin_}/compose stop postgrest >/dev/null 2>&1; exit $status; }}"],
+            _stdin=key_proof.stdin_for(key_proof.forged_tokens(key_file, settings)),
+        )

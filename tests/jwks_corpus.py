@@ -7,6 +7,7 @@ set must never reach a host). Each refused case carries the fragment its error n
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 from functools import lru_cache
@@ -50,6 +51,37 @@ def _with(document: dict, **changes) -> dict:
     return {"keys": [first] + document["keys"][1:]}
 
 
+def _without(document: dict, member: str) -> dict:
+    first = {k: v for k, v in document["keys"][0].items() if k != member}
+    return {"keys": [first] + document["keys"][1:]}
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _b64url_decode(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def misread_cases() -> dict[str, tuple[bytes, str]]:
+    """Sound key sets that PostgREST 12.0.2 cannot parse as published (it falls back to
+    an HS256 secret made of the bytes), but whose canonical file it reads as keys.
+    Each maps to (published bytes, the warning fragment the guard prints, or "")."""
+    good = auth0_jwks("k1", "k2")
+    first = good["keys"][0]
+    der = base64.b64decode(first["x5c"][0])
+    sha1 = hashlib.sha1(der).digest()
+    junk = base64.b64encode(os.urandom(200)).decode()
+    return {
+        "n with a leading zero octet": (dumps(_with(good, n=_b64url(b"\0" + _b64url_decode(first["n"])))), ""),
+        "junk certificate after x5c[0]": (dumps(_with(good, x5c=first["x5c"] + [junk])), ""),
+        "invalid x5u": (dumps(_with(good, x5u="not a URL at all")), ""),
+        "unknown key_ops value": (dumps(_with(good, key_ops=["verify", "frobnicate"])), ""),
+        "legacy Auth0 x5t (hex form)": (dumps(_with(good, x5t=_b64url(sha1.hex().encode()))), "legacy Auth0 x5t"),
+    }
+
+
 def refused_cases() -> dict[str, tuple[bytes, str]]:
     good = auth0_jwks("k1", "k2")
     good_bytes = dumps(good)
@@ -69,16 +101,23 @@ def refused_cases() -> dict[str, tuple[bytes, str]]:
         "empty file": (b"", "empty"),
         "newline only": (b"\n", "empty"),
         "empty key set": (b'{"keys": []}', "key set is empty"),
-        "not a JWKS object": (b'{"kty": "RSA"}', "expected an object with a 'keys' list"),
+        "not a JWKS object": (b'{"issuer": "https://tenant.eu.auth0.com/"}', "expected an object with a 'keys' list"),
         "symmetric oct key": (dumps({"keys": [{"kty": "oct", "kid": "h1", "k": base64.urlsafe_b64encode(os.urandom(32)).decode()}]}), "symmetric (oct)"),
         "EC key": (dumps({"keys": [ec_jwk]}), "key type 'EC'"),
-        "private RSA key": (dumps({"keys": [private]}), "private key material"),
+        "private RSA key": (dumps({"keys": [private]}), "private key material (d, p, q, dp, dq, qi)"),
+        # Only the CRT members, no d: refused by the private-member rule alone.
+        "private CRT members without d": (dumps(_with(good, p=private["p"], q=private["q"], dp=private["dp"])),
+                                          "private key material (p, q, dp)"),
         "1024-bit key": (dumps(auth0_jwks("small")), "1024 bits"),
         "duplicate kid": (dumps(duplicate), "duplicate kid"),
         "missing kid": (dumps(missing_kid), "missing or empty 'kid'"),
         "x5c of another key": (dumps(_with(good, x5c=other_cert)), "different public key"),
+        # No x5t to mismatch first: refused by comparing x5c[0] with n/e alone.
+        "x5c of another key, no x5t": (dumps(_without(_with(good, x5c=other_cert), "x5t")), "different public key"),
         "x5c not a certificate": (dumps(_with(good, x5c=[base64.b64encode(os.urandom(300)).decode()])), "not an X.509 certificate"),
         "x5t mismatch": (dumps(_with(good, x5t="AAAA")), "x5t does not match"),
+        "x5t#S256 of the wrong length": (dumps(_with(good, **{"x5t#S256": "AAAA"})), "x5t#S256 does not match"),
+        "key_ops without verify": (dumps(_with(good, key_ops=["encrypt"])), "does not allow 'verify'"),
         "use enc": (dumps(_with(good, use="enc")), "'use' is 'enc'"),
         "alg HS256": (dumps(_with(good, alg="HS256")), "'alg' is 'HS256'"),
         "exponent 3": (dumps(_with(good, e="Aw")), "unsafe RSA public exponent"),

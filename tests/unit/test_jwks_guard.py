@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import stat
 import subprocess
@@ -10,7 +12,7 @@ import time
 
 import pytest
 
-from postgrest_stack import jwks
+from postgrest_stack import jwks, signing_keys
 from tests import jwks_corpus
 from tests.conftest import ROOT
 from tests.harness.auth0 import JwksEndpoint, Tenant
@@ -19,10 +21,65 @@ VALID = jwks_corpus.valid_cases()
 REFUSED = jwks_corpus.refused_cases()
 
 
+MISREAD = jwks_corpus.misread_cases()
+
+
+def canonical_of(*names: str) -> bytes:
+    """The canonical key file for corpus keys, built independently of the guard."""
+    keys = []
+    for name in names:
+        jwk = signing_keys.public_jwk(jwks_corpus.key(name))
+        keys.append({"kty": "RSA", "kid": jwk["kid"], "use": "sig", "alg": "RS256", "n": jwk["n"], "e": jwk["e"]})
+    return json.dumps({"keys": keys}, separators=(",", ":")).encode() + b"\n"
+
+
 @pytest.mark.parametrize("name", list(VALID))
 def test_valid_key_sets_pass(name):
     result = jwks.validate(VALID[name], "test")
-    assert result.raw == VALID[name] and result.kids
+    assert result.kids and not result.warnings
+    assert json.loads(result.canonical)["keys"][0]["kid"] == result.kids[0]
+
+
+def test_canonical_file_is_fixed_and_minimal():
+    # Member order, spacing and the extra members of the published set do not matter:
+    # the same keys give the same bytes, in the tenant's order.
+    published = jwks_corpus.auth0_jwks("k1", "k2")
+    reordered = {"keys": [dict(reversed(list(k.items()))) for k in published["keys"]]}
+    first = jwks.validate(json.dumps(published, indent=4).encode(), "a")
+    second = jwks.validate(json.dumps(reordered).encode(), "b")
+    assert first.canonical == second.canonical == canonical_of("k1", "k2")
+    assert jwks.validate(jwks_corpus.dumps(jwks_corpus.auth0_jwks("k2", "k1")), "c").canonical == canonical_of("k2", "k1")
+
+
+@pytest.mark.parametrize("name", list(MISREAD))
+def test_misread_by_postgrest_but_sound_becomes_canonical(name):
+    raw, warning = MISREAD[name]
+    result = jwks.validate(raw, "tenant")
+    assert result.canonical == canonical_of("k1", "k2")
+    if warning:
+        assert len(result.warnings) == 1 and warning in result.warnings[0]
+        assert f"kid {result.kids[0]!r}" in result.warnings[0]
+    else:
+        assert result.warnings == ()
+
+
+def test_leading_zero_in_n_is_dropped():
+    raw, _ = MISREAD["n with a leading zero octet"]
+    published_n = json.loads(raw)["keys"][0]["n"]
+    canonical_n = json.loads(jwks.validate(raw, "t").canonical)["keys"][0]["n"]
+    decode = lambda text: base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))  # noqa: E731
+    assert len(decode(published_n)) == 257 and len(decode(canonical_n)) == 256
+
+
+def test_single_jwk_is_wrapped_as_a_one_key_set():
+    jwk = signing_keys.public_jwk(jwks_corpus.key("k1"))
+    result = jwks.validate(json.dumps(jwk).encode(), "rsa.jwk.pub")
+    assert result.canonical == canonical_of("k1") and result.warnings == ()
+    # The tutorials' file carries no kid: its RFC 7638 thumbprint becomes one, with a warning.
+    bare = {"kty": "RSA", "n": jwk["n"], "e": jwk["e"], "alg": "RS256"}
+    result = jwks.validate(json.dumps(bare).encode(), "rsa.jwk.pub")
+    assert len(result.warnings) == 1 and "RFC 7638" in result.warnings[0]
+    assert json.loads(result.canonical)["keys"][0]["kid"] == result.kids[0] != ""
 
 
 @pytest.mark.parametrize("name", list(REFUSED))
@@ -41,8 +98,9 @@ def test_each_refusal_has_a_distinct_message():
         with pytest.raises(jwks.JwksError) as error:
             jwks.validate(raw, "x")
         messages.add(str(error.value))
-    # "empty file" and "newline only" share their message; every other case has its own.
-    assert len(messages) == len(REFUSED) - 1
+    # Two pairs share their rule and so their message: "empty file"/"newline only", and
+    # the two "x5c of another key" cases; every other case has its own.
+    assert len(messages) == len(REFUSED) - 2
 
 
 @pytest.fixture
@@ -57,7 +115,7 @@ def tenant():
 def test_fetch_from_endpoint(tenant):
     with JwksEndpoint(tenant) as endpoint:
         result = jwks.fetch(endpoint.url)
-    assert len(result.kids) == 2 and result.raw == tenant.jwks()
+    assert len(result.kids) == 2 and result.canonical == jwks.validate(tenant.jwks(), 'x').canonical
 
 
 @pytest.fixture
@@ -101,7 +159,7 @@ def test_tls_is_verified(tenant, tmp_path):
         # Trusting the tenant's certificate proves the failure above was verification.
         os.environ["REQUESTS_CA_BUNDLE"] = str(tmp_path / "tls.crt")
         try:
-            assert jwks.fetch(endpoint.url).raw == tenant.jwks()
+            assert jwks.fetch(endpoint.url).kids
         finally:
             del os.environ["REQUESTS_CA_BUNDLE"]
 
@@ -121,7 +179,7 @@ def test_fetch_to_file_writes_only_valid_and_keeps_previous(tenant, tmp_path):
         assert out.read_bytes() == b"previous"
         endpoint.behaviour.body = None
         jwks.fetch_to_file(endpoint.url, out)
-    assert out.read_bytes() == tenant.jwks()
+    assert out.read_bytes() == jwks.validate(tenant.jwks(), "x").canonical
     assert (tmp_path / "jwks.json.prev").read_bytes() == b"previous"
     assert stat.S_IMODE(out.stat().st_mode) == 0o644
     assert sorted(p.name for p in tmp_path.iterdir()) == ["jwks.json", "jwks.json.prev"]
@@ -151,4 +209,14 @@ def test_cli_fetch_refuses_without_writing(tenant, tmp_path):
         assert not out.exists()
         endpoint.behaviour.status = 200
         assert cli("jwks", "fetch", endpoint.url, "--out", str(out)).returncode == 0
-    assert out.read_bytes() == tenant.jwks()
+    assert out.read_bytes() == jwks.validate(tenant.jwks(), "x").canonical
+
+
+def test_cli_check_canonical_prints_the_pushed_file_and_warns(tmp_path):
+    source = tmp_path / "legacy.json"
+    source.write_bytes(MISREAD["legacy Auth0 x5t (hex form)"][0])
+    result = subprocess.run([sys.executable, "-m", "postgrest_stack", "jwks", "check", "--canonical", str(source)],
+                            cwd=ROOT, capture_output=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == canonical_of("k1", "k2")
+    assert result.stderr.decode().count("\n") == 1 and "warning:" in result.stderr.decode()

@@ -1,0 +1,72 @@
+"""Proof that PostgREST read the key file as keys, not as a shared secret.
+
+PostgREST takes a ``jwt-secret`` file it cannot parse as a JWK/JWKS as an HS256 secret
+made of the file's bytes (for one form, the bytes less a trailing newline). The JWKS
+guard and the canonical key file are meant to make that impossible; this proof holds
+whatever they miss, and for any PostgREST version.
+
+After every (re)load of the key file, the host's PostgREST is sent tokens signed HS256
+with exactly those secrets (see ``bin/prove-keys``). PostgREST that read keys answers
+401 to each; anything else means it read the file as a secret. The tokens claim the
+anonymous role and are only used for a GET, so even a host that falls for them is
+not written to.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .settings import Settings
+
+#: What PostgREST that read the key file as keys answers to each forged token.
+REFUSED = "401"
+LIFETIME_SECONDS = 900
+#: How often bin/prove-keys sends each token (a reload takes effect asynchronously).
+ROUNDS = 4
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def hs256(secret: bytes, claims: dict) -> str:
+    # By hand: PyJWT refuses some byte strings as HMAC keys, and any bytes may be in
+    # the file this proof is about.
+    header = _b64url(json.dumps({"alg": "HS256", "typ": "JWT"}, separators=(",", ":")).encode())
+    payload = _b64url(json.dumps(claims, separators=(",", ":")).encode())
+    signing_input = f"{header}.{payload}"
+    return f"{signing_input}.{_b64url(hmac.new(secret, signing_input.encode(), hashlib.sha256).digest())}"
+
+
+def secrets_of(key_file: bytes) -> list[bytes]:
+    """The shared secrets PostgREST could make of ``key_file``: its bytes, and them less a trailing newline."""
+    forms = [key_file]
+    if key_file.endswith(b"\n"):
+        forms.append(key_file[:-1])
+    return forms
+
+
+def forged_tokens(key_file: bytes, settings: Settings, now: int | None = None) -> list[str]:
+    """One HS256 token per secret form, with claims the stack would otherwise accept."""
+    now = int(time.time()) if now is None else now
+    claims = {
+        "aud": settings.jwt_audience,
+        "iss": settings.jwt_issuer,
+        "sub": "postgrest-stack key proof",
+        "iat": now,
+        "exp": now + LIFETIME_SECONDS,
+        settings.jwt_role_claim: settings.db_anon_role,
+    }
+    return [hs256(secret, claims) for secret in secrets_of(key_file)]
+
+
+def stdin_for(tokens: list[str]) -> str:
+    """What ``bin/prove-keys`` reads: one token a line (never on a command line)."""
+    return "".join(f"{token}\n" for token in tokens)
