@@ -43,9 +43,17 @@ jwt_issuer = None
 jwt_role_claim = "https://postgrest-demo.de/role"
 
 # --- Images (pinned; never "latest") -------------------------------------------------
+# Each a pinned tag ("name:tag") or digest ("name@sha256:<64 hex>"); the name may start
+# with a registry and port ("localhost:5000/pg:15").
 postgrest_image = "postgrest/postgrest:v12.0.2"
 postgres_image = "postgres:15.14-bookworm"
 swagger_image = "swaggerapi/swagger-ui:v5.17.14"
+# Where hosts get the images: "registry" (compose pulls them on the host) or
+# "controller" (for hosts without registry access: each image is exported once per run
+# from the controller's local Docker engine into build/image-cache/, then uploaded and
+# `docker load`ed on hosts whose copy differs; compose never pulls). A digest pin is
+# tagged "<name>:sha256-<hex>" on the host, since `docker load` drops repository digests.
+image_source = "registry"
 
 # --- Network -------------------------------------------------------------------------
 # PostgREST's published address and port (loopback: put a TLS proxy in front).

@@ -20,9 +20,16 @@ class SettingsError(ValueError):
 
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _DOMAIN = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
-_IMAGE = re.compile(r"^[a-z0-9][a-z0-9._/-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[0-9a-f]{64})?$")
+_PATH_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+#: An image reference: [registry[:port]/]path[:tag][@sha256:digest] (groups: name, tag, digest).
+IMAGE_REFERENCE = re.compile(
+    rf"^(?P<name>(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*(?::[0-9]{{1,5}})?/)?"
+    rf"{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*)"
+    r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?(?:@(?P<digest>sha256:[0-9a-f]{64}))?$"
+)
 _STACK_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 DOCKER_INSTALL_MODES = ("official", "distro", "skip")
+IMAGE_SOURCES = ("registry", "controller")
 STACK_ROLES = ("all", "db", "api")
 _EXTERNAL_DB = re.compile(r"^postgres(?:ql)?://(?P<host>[A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\]):?(?P<port>\d{1,5})?/(?P<db>[a-z_][a-z0-9_]*)(?P<query>\?[A-Za-z0-9_=&-]*)?$")
 
@@ -69,6 +76,7 @@ class Settings:
     stack_role: str = "all"
     db_host: str | None = None
     external_db_uri: str | None = None
+    image_source: str = "registry"
 
     @property
     def runs_db(self) -> bool:
@@ -157,9 +165,10 @@ def _identifier(data, name) -> str:
 
 def _image(data, name) -> str:
     value = _string(data, name)
-    if not _IMAGE.match(value) or (":" not in value.rsplit("/", 1)[-1] and "@" not in value):
+    match = IMAGE_REFERENCE.match(value)
+    if not match or not (match["tag"] or match["digest"]):
         raise SettingsError(f"setting '{name}' must name an image with a pinned tag or digest, got {value!r}")
-    if value.split("@")[0].endswith(":latest"):
+    if match["tag"] == "latest":
         raise SettingsError(f"setting '{name}' must pin a version, not 'latest': {value!r}")
     return value
 
@@ -188,6 +197,9 @@ def resolve(data: Mapping[str, Any]) -> Settings:
     docker_install = _string(data, "docker_install")
     if docker_install not in DOCKER_INSTALL_MODES:
         raise SettingsError(f"setting 'docker_install' must be one of {', '.join(DOCKER_INSTALL_MODES)}, got {docker_install!r}")
+    image_source = data.get("image_source") or "registry"
+    if image_source not in IMAGE_SOURCES:
+        raise SettingsError(f"setting 'image_source' must be one of {', '.join(IMAGE_SOURCES)}, got {image_source!r}")
     stack_name = _string(data, "stack_name")
     if not _STACK_NAME.match(stack_name):
         raise SettingsError(f"setting 'stack_name' must be lower-case letters, digits, '-' or '_', got {stack_name!r}")
@@ -228,6 +240,7 @@ def resolve(data: Mapping[str, Any]) -> Settings:
         stack_role=_string(data, "stack_role"),
         db_host=data.get("db_host") or None,
         external_db_uri=data.get("external_db_uri") or None,
+        image_source=image_source,
     )
     _check_topology(settings)
     if settings.swagger_enabled and settings.runs_api and not data.get("public_api_url"):

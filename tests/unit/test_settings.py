@@ -35,6 +35,10 @@ def test_derived_defaults(data):
         ("app_dir", "opt/x", "setting 'app_dir' must be an absolute path"),
         ("jwks_url", "ftp://x/jwks", "setting 'jwks_url' must be an https:// URL"),
         ("db_anon_role", "authenticator", "must differ"),
+        ("image_source", "usb-stick", "setting 'image_source' must be one of registry, controller"),
+        ("postgres_image", "localhost:5000/pg", "setting 'postgres_image' must name an image with a pinned tag or digest"),
+        ("postgres_image", "postgres@sha256:abc", "setting 'postgres_image' must name an image with a pinned tag or digest"),
+        ("postgrest_image", "localhost:5000/postgrest:latest", "setting 'postgrest_image' must pin a version"),
     ],
 )
 def test_bad_setting_names_itself(data, name, value, message):
@@ -42,6 +46,21 @@ def test_bad_setting_names_itself(data, name, value, message):
         settings.resolve(dict(data, **{name: value}))
     assert message in str(error.value)
     assert "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize("image", [
+    "localhost:5000/pg:15",
+    "registry.example.com:443/team/postgres:15.14-bookworm",
+    "postgres@sha256:" + "0123456789abcdef" * 4,
+    "localhost:5000/pg:15@sha256:" + "0123456789abcdef" * 4,
+])
+def test_image_pins_with_registry_port_or_digest_are_accepted(data, image):
+    assert settings.resolve(dict(data, postgres_image=image, postgrest_image=image)).postgres_image == image
+
+
+def test_image_source_defaults_to_registry(data):
+    assert settings.resolve(data).image_source == "registry"
+    assert settings.resolve(dict(data, image_source="controller")).image_source == "controller"
 
 
 def test_secrets_from_environment(tmp_path):
