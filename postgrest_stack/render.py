@@ -17,6 +17,7 @@ import jinja2
 
 from . import PROJECT_ROOT
 from . import key_proof
+from .images import compose_references
 from .settings import Settings
 
 TEMPLATES = PROJECT_ROOT / "templates"
@@ -130,6 +131,7 @@ def render(settings: Settings, secrets: dict[str, str]) -> dict[str, RenderedFil
         "api_url": smoke_url(settings),
         "wait_seconds": settings.health_timeout,
         "external_conninfo": external_conninfo(settings),
+        "images": compose_references(settings),
         "rounds": key_proof.ROUNDS,
     }
 
