@@ -9,6 +9,8 @@ tests pin the rules:
 - postgrest.conf changed while PostgREST runs: reload (SIGUSR2), no restart;
 - the JWKS changed while PostgREST runs: the key rotation steps (tasks/keys.py);
 - the SQL digest recorded in the database differs from the rendered one: apply SQL;
+- image_source = controller: an image whose ID on the host differs from the
+  controller's is loaded (tasks/images.py), then ``up -d``;
 - anything done, or PostgREST not ready: the health gate.
 """
 
@@ -17,10 +19,11 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
+from typing import Mapping
 
 from pathlib import PurePosixPath
 
-from .probe import HostState
+from .probe import HostState, PathState
 from .render import DIRECTORIES, JWKS_FILE, POSTGREST_UID, RenderedFile, sql_digest
 
 RELOADED_BY_SIGNAL = ("postgrest/postgrest.conf",)
@@ -38,11 +41,14 @@ class Plan:
     reload: bool = False
     rotate_keys: bool = False
     gate: bool = False
+    #: image_source = controller: references to load from the controller (host lacks that image ID).
+    load_images: list[str] = field(default_factory=list)
 
     @property
     def changes_anything(self) -> bool:
         return bool(self.install_docker or self.start_docker or self.directories or self.files
-                    or self.up or self.sql or self.reload or self.rotate_keys or self.gate)
+                    or self.up or self.sql or self.reload or self.rotate_keys or self.gate
+                    or self.load_images)
 
 
 def with_jwks(files: dict[str, RenderedFile], key_file: bytes) -> dict[str, RenderedFile]:
@@ -56,6 +62,16 @@ def _sha256(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
 
 
+def file_is_current(current: PathState | None, content: bytes, mode: int, uid: int, gid: int = 0) -> bool:
+    """The probed file already holds ``content`` with this mode and owner."""
+    return (current is not None and current.kind == "f" and current.sha256 == _sha256(content)
+            and (current.mode, current.uid, current.gid) == (mode, uid, gid))
+
+
+def directory_is_current(current: PathState | None, mode: int, uid: int, gid: int = 0) -> bool:
+    return current is not None and current.kind == "d" and (current.mode, current.uid, current.gid) == (mode, uid, gid)
+
+
 def expected_services(files: dict[str, RenderedFile]) -> set[str]:
     """The services the rendered compose file defines (two-space keys under services:)."""
     compose = files["compose.yaml"].content.decode()
@@ -63,8 +79,15 @@ def expected_services(files: dict[str, RenderedFile]) -> set[str]:
     return set(re.findall(r"^  ([a-z]+):$", services, flags=re.M))
 
 
-def make_plan(files: dict[str, RenderedFile], state: HostState) -> Plan:
+def images_to_load(images: Mapping[str, str], state: HostState) -> list[str]:
+    """The references whose image ID on the host differs from the controller's (or is missing)."""
+    return [reference for reference, image_id in images.items() if state.images.get(reference) != image_id]
+
+
+def make_plan(files: dict[str, RenderedFile], state: HostState, images: Mapping[str, str] | None = None) -> Plan:
+    """``images``: with image_source = controller, {reference compose uses: controller's image ID}."""
     plan = Plan()
+    plan.load_images = images_to_load(images or {}, state)
     plan.install_docker = state.docker == "missing"
     plan.start_docker = state.docker != "running"
 
@@ -72,20 +95,18 @@ def make_plan(files: dict[str, RenderedFile], state: HostState) -> Plan:
     for relative, (mode, uid) in DIRECTORIES.items():
         if relative not in wanted_dirs:
             continue
-        current = state.paths.get(relative)
-        if current is None or current.kind != "d" or (current.mode, current.uid) != (mode, uid):
+        if not directory_is_current(state.paths.get(relative), mode, uid):
             plan.directories.append(relative)
 
     for relative, rendered in files.items():
-        current = state.paths.get(relative)
-        if (current is None or current.sha256 != _sha256(rendered.content)
-                or (current.mode, current.uid) != (rendered.mode, rendered.owner_uid)):
+        if not file_is_current(state.paths.get(relative), rendered.content, rendered.mode, rendered.owner_uid):
             plan.files.append(relative)
 
     expected = expected_services(files)
     running = {name for name, service in state.services.items() if service.status == "running"}
     stack_down = not expected <= running
-    plan.up = stack_down or any(name in plan.files for name in RECREATE_ON_CHANGE)
+    # A loaded image (new, or a new ID under the same reference) is picked up by compose up.
+    plan.up = stack_down or any(name in plan.files for name in RECREATE_ON_CHANGE) or bool(plan.load_images)
     # A new key set on a running PostgREST goes through the rotation steps (write,
     # reload, verify, roll back on failure) instead of a plain upload.
     plan.rotate_keys = "postgrest" in running and JWKS_FILE in plan.files

@@ -41,15 +41,19 @@ class HostState:
     services: dict[str, ServiceState] = field(default_factory=dict)
     ready: int | None = None
     sql_digest: str | None = None
+    #: image_source = controller: reference compose uses -> image ID the host holds under it (None: none).
+    images: dict[str, str | None] = field(default_factory=dict)
 
     @property
     def systemd(self) -> bool:
         return self.init == "systemd"
 
 
-def command(app_dir: str, stack_name: str, admin_port: int, external: tuple[str, str] | None = None) -> str:
+def command(app_dir: str, stack_name: str, admin_port: int, external: tuple[str, str] | None = None,
+            images: tuple[str, ...] = ()) -> str:
     """The probe script. ``external``: (postgres image, superuser conninfo) of an external
-    database, whose SQL digest is read with psql from a one-off container."""
+    database, whose SQL digest is read with psql from a one-off container. ``images``: the
+    references whose image ID the host holds is reported (image_source = controller)."""
     app = shlex.quote(app_dir)
     project = shlex.quote(f"com.docker.compose.project={stack_name}")
     inspect_format = shlex.quote(
@@ -70,7 +74,7 @@ if ! command -v docker >/dev/null 2>&1; then echo "docker missing"; exit 0; fi
 if ! docker info >/dev/null 2>&1; then echo "docker stopped"; exit 0; fi
 echo "docker running"
 if docker compose version >/dev/null 2>&1; then echo "compose docker compose";
-elif command -v docker-compose >/dev/null 2>&1; then echo "compose docker-compose"; fi
+elif command -v docker-compose >/dev/null 2>&1; then echo "compose docker-compose"; fi{_images_command(images)}
 ids=$(docker ps -aq --filter label={project})
 if [ -n "$ids" ]; then docker inspect -f {inspect_format} $ids; fi
 if command -v curl >/dev/null 2>&1; then
@@ -91,6 +95,15 @@ fi"""
 if [ -n "$db" ]; then
   echo "sqldigest $(docker exec "$db" sh -c 'psql -X -tA -U "$POSTGRES_USER" -d "$POSTGRES_DB" -c "$0"' {digest_sql} 2>/dev/null)"
 fi"""
+
+
+def _images_command(references: tuple[str, ...]) -> str:
+    """One line per reference: ``image REF ID`` (ID empty when the host has no such image)."""
+    return "".join(
+        f"\nprintf 'image %s %s\\n' {shlex.quote(ref)} "
+        "\"$(docker image inspect --format '{{.Id}}' " + shlex.quote(ref) + " 2>/dev/null)\""
+        for ref in references
+    )
 
 
 def parse(lines: list[str], app_dir: str) -> HostState:
@@ -125,6 +138,9 @@ def parse(lines: list[str], app_dir: str) -> HostState:
             state.ready = int(value) if value.isdigit() else None
         elif word == "sqldigest":
             state.sql_digest = rest.strip() or None
+        elif word == "image":
+            reference, _, image_id = rest.strip().partition(" ")
+            state.images[reference] = image_id.strip() or None
     for relative, (kind, mode, uid, gid) in raw_paths.items():
         state.paths[relative] = PathState(kind, mode, uid, gid, shas.get(relative))
     return state

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pyinfra import host
 
+from postgrest_stack.images import compose_references
 from postgrest_stack.probe import HostState
 from postgrest_stack.render import external_conninfo
 from postgrest_stack.settings import Settings
@@ -11,6 +12,9 @@ from tasks.facts import StackProbe
 
 
 def probe_host(settings: Settings) -> HostState:
-    external = (settings.postgres_image, external_conninfo(settings)) if settings.external_db_uri else None
+    references = compose_references(settings)
+    external = (references["db"], external_conninfo(settings)) if settings.external_db_uri else None
+    # image_source = controller: also which image the host holds under each reference.
+    images = tuple(references.values()) if settings.image_source == "controller" else ()
     return host.get_fact(StackProbe, app_dir=settings.app_dir, stack_name=settings.stack_name,
-                         admin_port=settings.postgrest_admin_port, external=external)
+                         admin_port=settings.postgrest_admin_port, external=external, images=images)

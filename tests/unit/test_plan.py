@@ -142,3 +142,21 @@ def test_probe_parser():
 def test_probe_parser_on_a_bare_host():
     state = probe.parse(["init bash", "uid1000 ", "docker missing"], "/opt/app")
     assert not state.systemd and state.docker == "missing" and state.paths == {} and state.ready is None
+
+
+def test_controller_images_load_only_what_the_host_lacks(files):
+    wanted = {"postgres:15.14-bookworm": "sha256:" + "1" * 64, "postgrest/postgrest:v12.0.2": "sha256:" + "2" * 64}
+    state = deployed_state(files)
+    state.images = dict(wanted)
+    same = planning.make_plan(files, state, wanted)
+    assert same.load_images == [] and not same.changes_anything  # a rerun: 0 changes
+    state.images = {"postgres:15.14-bookworm": "sha256:" + "9" * 64, "postgrest/postgrest:v12.0.2": None}
+    plan = planning.make_plan(files, state, wanted)
+    assert plan.load_images == list(wanted) and plan.up and plan.gate and not plan.files
+    state.images = {"postgres:15.14-bookworm": wanted["postgres:15.14-bookworm"]}  # no line for postgrest
+    assert planning.make_plan(files, state, wanted).load_images == ["postgrest/postgrest:v12.0.2"]
+    assert planning.make_plan(files, probe.HostState(), wanted).load_images == list(wanted)  # no Docker yet
+
+
+def test_registry_source_loads_nothing(files):
+    assert planning.make_plan(files, deployed_state(files)).load_images == []
