@@ -13,6 +13,7 @@ from postgrest_stack import plan as planning
 from postgrest_stack import render
 from tasks import controller, keys
 from tasks.docker import ensure_docker
+from tasks.images import image_ids, load_images
 from tasks.probe_host import probe_host
 from tasks.stack import apply_stack, health_gate
 
@@ -20,12 +21,14 @@ try:
     settings, secrets = controller.settings_and_secrets(host.data.dict())
     jwks = controller.jwks_once(settings)
     files = planning.with_jwks(render.render(settings, secrets), jwks.canonical)
+    carried = controller.images_once(settings)  # image_source = controller: exported here, once per run
 except controller.CONTROLLER_ERRORS as error:
     raise PyinfraError(f"{host.name}: {error}") from None
 
 state = probe_host(settings)
-plan = planning.make_plan(files, state)
+plan = planning.make_plan(files, state, image_ids(carried))
 ensure_docker(settings, state, install=plan.install_docker, start=plan.start_docker)
+load_images(carried, plan.load_images)
 apply_stack(settings, files, state, plan)
 if plan.rotate_keys:
     keys.rotate(settings, jwks, settings.smoke_token_command)

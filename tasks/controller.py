@@ -11,8 +11,9 @@ from typing import Any
 from pyinfra import logger
 
 from postgrest_stack import jwks, project_path, secrets, settings, signing_keys
+from tasks import images
 
-CONTROLLER_ERRORS = (settings.SettingsError, jwks.JwksError)
+CONTROLLER_ERRORS = (settings.SettingsError, jwks.JwksError, images.ControllerImageError)
 _jwks_by_url: dict[str, jwks.Jwks] = {}
 
 
@@ -33,3 +34,8 @@ def jwks_once(resolved: settings.Settings) -> jwks.Jwks:
         for warning in _jwks_by_url[url].warnings:
             logger.warning(f"JWKS: {warning}")
     return _jwks_by_url[url]
+
+
+def images_once(resolved: settings.Settings) -> dict[str, images.CarriedImage]:
+    """image_source = controller: the host's images, exported once per run (images.IMAGE_CACHE)."""
+    return images.IMAGE_CACHE.carry(resolved)
