@@ -1,0 +1,149 @@
+#!/bin/bash
+# Build the "production-shaped" test host image: Debian 12 with systemd as PID 1,
+# openssh-server (key-only, no root login), a `deploy` user with passwordless
+# sudo, and NO Docker. tests/harness/testhosts.py starts containers from it.
+#
+#   bash images/testhost/build.sh             # build if missing; print the tag
+#   bash images/testhost/build.sh --print-tag # only print the tag it would build
+#   bash images/testhost/build.sh --force     # rebuild even if the tag exists
+#   bash images/testhost/build.sh --no-start  # do not run scripts/start-docker.sh
+#
+# The tag is postgrest-stack-testhost/bookworm-systemd:<hash>, the hash covering
+# every build input: this script, the files under images/testhost/, the host's
+# Debian sources file and the apt options copied from the host. A changed recipe
+# therefore gets a new tag and is built; an unchanged one is never rebuilt.
+# The tag is the last line on stdout; progress goes to stderr.
+#
+# The rootfs comes from mmdebstrap with the same mirror as this machine's apt
+# (its sources file is pasted in) and the apt settings that matter for reaching
+# it (proxy, Check-Valid-Until, Check-Date) copied in, so the hosts can later use
+# the same archive through the harness's apt proxy.
+# Needs root, docker, mmdebstrap and a reachable Debian mirror.
+set -euo pipefail
+
+FORCE=0
+START=1
+PRINT_ONLY=0
+for arg; do
+    case "$arg" in
+        --force) FORCE=1 ;;
+        --no-start) START=0 ;;
+        --print-tag) PRINT_ONLY=1 ;;
+        -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+        *) echo "unknown argument: $arg" >&2; exit 2 ;;
+    esac
+done
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+BUILD_DIR=${BUILD_DIR:-$ROOT/build/testhost}
+REPO=postgrest-stack-testhost/bookworm-systemd
+
+say() { echo "testhost/build.sh: $*" >&2; }
+
+SOURCES=${TESTHOST_SOURCES:-}
+if [ -z "$SOURCES" ]; then
+    if [ -s /etc/apt/sources.list.d/debian.sources ]; then
+        SOURCES=/etc/apt/sources.list.d/debian.sources
+    else
+        SOURCES=/etc/apt/sources.list
+    fi
+fi
+
+PACKAGES=systemd,systemd-sysv,libpam-systemd,dbus,openssh-server,sudo,ca-certificates
+PACKAGES+=,iproute2,curl,gzip,procps,python3,less,netbase
+
+# Units that make no sense in a container (no consoles, no kernel modules, no
+# hardware) and only slow the boot or mark it degraded.
+MASK="getty@.service serial-getty@.service console-getty.service getty.target
+      systemd-firstboot.service systemd-udevd.service systemd-udev-trigger.service
+      systemd-modules-load.service sys-kernel-config.mount sys-kernel-debug.mount
+      sys-kernel-tracing.mount sys-fs-fuse-connections.mount systemd-resolved.service
+      systemd-timesyncd.service apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer
+      e2scrub_reap.service fstrim.timer"
+
+# hooks run in sh with $1 = the rootfs being built: single quotes on purpose
+# shellcheck disable=SC2016
+MM_ARGS=(
+    --variant=minbase
+    --include="$PACKAGES"
+    --dpkgopt='path-exclude=/usr/share/man/*'
+    --dpkgopt='path-exclude=/usr/share/doc/*'
+    --dpkgopt='path-include=/usr/share/doc/*/copyright'
+    --dpkgopt='path-exclude=/usr/share/locale/*'
+    --dpkgopt='path-exclude=/usr/share/info/*'
+    --customize-hook='cp -r "'"$HERE"'/rootfs/." "$1/"'
+    --customize-hook='chroot "$1" systemctl mask '"$(echo $MASK)"' >/dev/null 2>&1'
+    --customize-hook='chroot "$1" systemctl enable testhost-ssh-keygen.service >/dev/null 2>&1'
+    # every host makes its own host keys at first boot (testhost-ssh-keygen.service)
+    --customize-hook='rm -f "$1"/etc/ssh/ssh_host_*'
+    --customize-hook='chroot "$1" useradd --create-home --shell /bin/bash --uid 1000 --user-group deploy'
+    # "*": no password, but not "locked" either (sshd refuses locked accounts without PAM)
+    --customize-hook='chroot "$1" usermod -p "*" deploy'
+    --customize-hook='chmod 0440 "$1/etc/sudoers.d/deploy" && chroot "$1" visudo -cq'
+    --customize-hook='chmod 0644 "$1"/etc/ssh/sshd_config.d/*.conf "$1"/etc/systemd/system/*.service'
+    # a fresh machine-id per container (systemd makes one at boot)
+    --customize-hook=': >"$1/etc/machine-id"; rm -f "$1/var/lib/dbus/machine-id"'
+    --customize-hook='rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*.bin'
+)
+for f in /etc/apt/apt.conf.d/*; do
+    [ -f "$f" ] || continue
+    if grep -qiE '^[^/#]*(proxy|check-valid-until|check-date)' "$f"; then
+        MM_ARGS+=(--aptopt="$f")
+    fi
+done
+MM_ARGS+=(bookworm)
+
+inputs_hash() {
+    {
+        cat "$HERE/build.sh"
+        (cd "$HERE" && find rootfs -type f | LC_ALL=C sort | while read -r f; do
+            echo "== $f $(stat -c %a "$f")"; cat "$f"; done)
+        printf '%s\n' "${MM_ARGS[@]}"
+        cat "$SOURCES"
+        for a in "${MM_ARGS[@]}"; do
+            case "$a" in --aptopt=/*) cat "${a#--aptopt=}" ;; esac
+        done
+    } | sha256sum | cut -c1-16
+}
+
+TAG=$REPO:$(inputs_hash)
+if [ "$PRINT_ONLY" = 1 ]; then
+    echo "$TAG"
+    exit 0
+fi
+
+[ "$START" = 1 ] && "$ROOT/scripts/start-docker.sh" >&2
+
+mkdir -p "$BUILD_DIR"
+# one build at a time (two test sessions may ask at once)
+exec 9>"$BUILD_DIR/.build.lock"
+flock 9
+
+if [ "$FORCE" = 0 ] && docker image inspect "$TAG" >/dev/null 2>&1; then
+    say "$TAG: present, skipped"
+    echo "$TAG"
+    exit 0
+fi
+
+t0=$SECONDS
+out="$BUILD_DIR/rootfs.tar"
+rm -f "$out"
+say "mmdebstrap bookworm (mirror from $SOURCES); log: $BUILD_DIR/mmdebstrap.log"
+if ! mmdebstrap "${MM_ARGS[@]}" "$out" "$SOURCES" >"$BUILD_DIR/mmdebstrap.log" 2>&1; then
+    tail -n 40 "$BUILD_DIR/mmdebstrap.log" >&2
+    exit 1
+fi
+t1=$SECONDS
+docker import \
+    -c 'ENV container=docker' \
+    -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    -c 'CMD ["/sbin/init"]' \
+    -m "Debian 12 + systemd + sshd, a production-shaped test host (images/testhost/build.sh)" \
+    "$out" "$TAG" >/dev/null
+rm -f "$out"
+# untag images of older recipes (their layers go when no container uses them)
+docker image ls --format '{{.Repository}}:{{.Tag}}' "$REPO" | grep -vxF "$TAG" |
+    xargs -r docker rmi >/dev/null 2>&1 || true
+say "$TAG: built in $((SECONDS - t0))s (mmdebstrap $((t1 - t0))s), $(docker image inspect --format '{{.Size}}' "$TAG" | awk '{printf "%d MB", $1/1e6}')"
+echo "$TAG"
