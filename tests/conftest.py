@@ -16,5 +16,5 @@ def pytest_collection_modifyitems(items):
     # A test's folder decides its marker, so `pytest -m unit` never starts a server.
     for item in items:
         folder = Path(str(item.fspath)).parent.name
-        if folder in ("unit", "contract", "e2e"):
+        if folder in ("unit", "contract", "e2e", "fleet"):
             item.add_marker(getattr(pytest.mark, folder))
