@@ -125,7 +125,8 @@ def _start_time(pid: int) -> str:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return ""
-    return stat.rsplit(")", 1)[1].split()[19]
+    fields = stat.rsplit(")", 1)[1].split()
+    return "" if fields[0] in ("Z", "X") else fields[19]  # a zombie has ended too
 
 
 def _owner_alive(owner: str) -> bool:
@@ -142,7 +143,7 @@ def _owner_alive(owner: str) -> bool:
 
 
 def reap_stale() -> list[str]:
-    """Remove containers, volumes and networks of fleets whose process has ended.
+    """Remove containers, volumes, networks and tmp dirs of fleets whose process has ended.
 
     Returns the names removed. Objects of live processes (this one included) and
     of other machines or pid namespaces sharing the engine are left alone."""
@@ -162,6 +163,14 @@ def reap_stale() -> list[str]:
             if obj and not _owner_alive(obj_owner):
                 if _docker(*rm, obj, check=False)[0] == 0:
                     removed.append(f"{kind} {obj}")
+    for d in Path(tempfile.gettempdir()).glob("testhosts-*"):  # the fleets' private dirs
+        try:
+            stale = not _owner_alive((d / "owner").read_text().strip())
+        except OSError:
+            continue
+        if stale:
+            shutil.rmtree(d, ignore_errors=True)
+            removed.append(f"directory {d}")
     return removed
 
 
@@ -551,6 +560,7 @@ class TestHostFleet:
         self.owner = _owner_id()
         self.dir = Path(tempfile.mkdtemp(prefix="testhosts-"))
         os.chmod(self.dir, 0o700)
+        (self.dir / "owner").write_text(self.owner + "\n")  # for reap_stale()
         self.key_path = str(self.dir / "id_ed25519")
         self.ssh_config_path = str(self.dir / "ssh_config")  # empty: isolates from ~/.ssh/config
         self.subnet: ipaddress.IPv4Network | None = None
