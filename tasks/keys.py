@@ -14,7 +14,6 @@ its previous keys back (reloaded, /ready confirmed) and no later host is touched
 
 from __future__ import annotations
 
-import io
 import json
 import posixpath
 import shlex
@@ -33,6 +32,7 @@ from postgrest_stack import key_proof
 from postgrest_stack.jwks import Jwks
 from postgrest_stack.render import JWKS_FILE, POSTGREST_UID, smoke_url
 from postgrest_stack.settings import Settings
+from tasks import files
 
 SMOKE_ATTEMPTS = 10  # a reload is asynchronous: give it a few seconds to take effect
 
@@ -110,25 +110,20 @@ def _rotate_in_order():
 
 
 def _run(target: Host, command: str, **kwargs) -> tuple[bool, str]:
-    status, output = target.run_shell_command(StringCommand(command), **kwargs)
+    """Run ``command`` on ``target`` as its operations would (``_sudo`` and the rest from its data)."""
+    status, output = target.run_shell_command(StringCommand(command), **{**files.connector_arguments(target), **kwargs})
     return status, "\n".join(output.stdout_lines + output.stderr_lines)
 
 
-def _replace_key_file(target: Host, app: str, source: str | None, content: bytes | None) -> None:
-    """Atomically replace jwks.json with ``content`` (uploaded) or a copy of ``source``."""
+def _replace_key_file(target: Host, app: str, *, content: bytes | None = None, source: str | None = None) -> None:
+    """Atomically replace jwks.json with ``content`` (previous kept as .prev) or a copy of ``source``."""
     key_file = posixpath.join(app, JWKS_FILE)
-    staging = posixpath.join(posixpath.dirname(key_file), ".jwks.json.new")
     if content is not None:
-        if not target.put_file(io.BytesIO(content), staging):
-            raise OperationError(f"{target.name}: could not upload the key set")
-        keep = f"if [ -e {shlex.quote(key_file)} ]; then ln -f {shlex.quote(key_file)} {shlex.quote(key_file + '.prev')}; fi && "
+        command = files.replace_command(key_file, mode=0o600, uid=POSTGREST_UID, keep_previous=True, size=len(content))
+        ok, out = _run(target, command, _stdin=files.stdin_bytes(content))
     else:
-        ok, out = _run(target, f"cp -p {shlex.quote(source)} {shlex.quote(staging)}")
-        if not ok:
-            raise OperationError(f"{target.name}: could not restore the previous key set: {out}")
-        keep = ""
-    ok, out = _run(target, f"chown {POSTGREST_UID}:0 {shlex.quote(staging)} && chmod 600 {shlex.quote(staging)} && "
-                           f"{keep}mv -f {shlex.quote(staging)} {shlex.quote(key_file)}")
+        command = files.replace_command(key_file, mode=0o600, uid=POSTGREST_UID, source=source)
+        ok, out = _run(target, command)
     if not ok:
         raise OperationError(f"{target.name}: could not replace the key file: {out}")
 
@@ -171,7 +166,7 @@ def _rotate(target: Host, rotation: _Rotation) -> str:
     """Rotate one host; return "" on success, else the one-line reason (after rollback)."""
     app = rotation.settings.app_dir
     try:
-        _replace_key_file(target, app, None, rotation.key_file)
+        _replace_key_file(target, app, content=rotation.key_file)
     except OperationError as error:
         return str(error)
     reason = None
@@ -188,7 +183,7 @@ def _rotate(target: Host, rotation: _Rotation) -> str:
         logger.info(f"{target.print_prefix}{summary(rotation.before, kids_of(rotation.key_file))}")
         return ""
     try:
-        _replace_key_file(target, app, posixpath.join(app, JWKS_FILE + ".prev"), None)
+        _replace_key_file(target, app, source=posixpath.join(app, JWKS_FILE + ".prev"))
         _reload(target, app)
     except OperationError as error:
         return f"{target.name}: {reason}; ROLLBACK FAILED: {error}"

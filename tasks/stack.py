@@ -13,21 +13,21 @@ from postgrest_stack import plan as planning
 from postgrest_stack.probe import HostState
 from postgrest_stack.render import DIRECTORIES, JWKS_FILE, RenderedFile
 from postgrest_stack.settings import Settings
-from tasks import stack_files
+from tasks import files
 
 
 @deploy("PostgREST stack")
-def apply_stack(settings: Settings, files: dict[str, RenderedFile], state: HostState, plan: planning.Plan):
+def apply_stack(settings: Settings, rendered_files: dict[str, RenderedFile], state: HostState, plan: planning.Plan):
     app = settings.app_dir
     bin_ = shlex.quote(posixpath.join(app, "bin"))
     for relative in plan.directories:
         mode, uid = DIRECTORIES[relative]
-        stack_files.directory(name=f"Directory {relative}", path=posixpath.normpath(posixpath.join(app, relative)),
-                              mode=mode, uid=uid)
+        files.directory(name=f"Directory {relative}", path=posixpath.normpath(posixpath.join(app, relative)),
+                        mode=mode, uid=uid, current=state.paths.get(relative))
     # Scripts and data first, the compose file last: nothing runs on half a set.
     for relative in sorted(plan.files, key=lambda name: name == "compose.yaml"):
-        rendered = files[relative]
-        stack_files.put(
+        rendered = rendered_files[relative]
+        files.put(
             name=f"File {relative}",
             dest=posixpath.join(app, relative),
             content=rendered.content,
@@ -35,7 +35,7 @@ def apply_stack(settings: Settings, files: dict[str, RenderedFile], state: HostS
             uid=rendered.owner_uid,
             secret=rendered.secret,
             keep_previous=relative == JWKS_FILE,
-            exists=relative in state.paths,
+            current=state.paths.get(relative),
         )
     if plan.up:
         server.shell(name="Bring the stack up (compose up -d)",

@@ -64,7 +64,7 @@ def test_files_modes_and_owners(target, tenant):
     for relative, (mode, uid) in expected.items():
         info = os.stat(app / relative)
         assert (stat.S_IMODE(info.st_mode), info.st_uid) == (mode, uid), relative
-    assert (app / "postgrest/jwks.json").read_bytes() == tenant.jwks()
+    assert (app / "postgrest/jwks.json").read_bytes() == tenant.key_file()
     assert target.data and b"e2e-authenticator-password" not in (app / "compose.yaml").read_bytes()
     compose = (app / "compose.yaml").read_text()
     assert f'"127.0.0.1:{target.data["db_port"]}:5432"' in compose

@@ -114,7 +114,7 @@ def test_zero_downtime_rotation(hosts, tenant):
         assert status(target, token(tenant, "k1")) == 401
         assert status(target, token(tenant, "k3")) == 200
     assert [t.containers() for t in hosts] == before
-    assert key_files(hosts) == [tenant.jwks()] * 2
+    assert key_files(hosts) == [tenant.key_file()] * 2
     # The previous key set stays beside the new one.
     assert [(t.app_dir / "postgrest/jwks.json.prev").read_bytes() for t in hosts] == old_files
 
@@ -172,4 +172,4 @@ def test_unreachable_second_host(hosts, tenant):
     assert "[rot-a] keys unchanged" in rerun.output
     assert rerun.changed == ["Rotate signing keys, one host at a time"]
     assert status(b, token(tenant, "k4")) == 200
-    assert key_files(hosts) == [tenant.jwks()] * 2
+    assert key_files(hosts) == [tenant.key_file()] * 2

@@ -66,6 +66,12 @@ class Tenant:
     def jwks(self) -> bytes:
         return json.dumps({"keys": [self._jwk[n] for n in self.published]}, indent=2).encode() + b"\n"
 
+    def key_file(self) -> bytes:
+        """The canonical key file a deploy pushes for the published keys."""
+        from postgrest_stack import jwks
+
+        return jwks.validate(self.jwks(), "tenant").canonical
+
     def token(self, key_name: str, **kwargs) -> str:
         return signing_keys.mint_token(self.keys[key_name], **kwargs)
 
