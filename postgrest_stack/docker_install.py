@@ -14,6 +14,14 @@ OFFICIAL_PACKAGES = ("docker-ce", "docker-ce-cli", "containerd.io", "docker-comp
 DISTRO_PACKAGES = ("docker.io", "docker-compose")
 #: Needed by the deploy itself on every host (key download, health probes).
 BASE_PACKAGES = ("ca-certificates", "curl")
+#: Written only when ``apt_proxy`` is set, before the first apt run of the install.
+APT_PROXY_CONF = "/etc/apt/apt.conf.d/80postgrest-stack-proxy"
+
+
+def apt_proxy_conf(url: str) -> str:
+    return f'Acquire::http::Proxy "{url}";\n'
+
+
 DEB_ARCH = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "armhf", "ppc64le": "ppc64el", "s390x": "s390x"}
 
 

@@ -77,6 +77,7 @@ class Settings:
     db_host: str | None = None
     external_db_uri: str | None = None
     image_source: str = "registry"
+    apt_proxy: str | None = None
 
     @property
     def runs_db(self) -> bool:
@@ -179,6 +180,13 @@ def _url(data, name, value: str) -> str:
     return value
 
 
+def _apt_proxy(data) -> str | None:
+    value = data.get("apt_proxy") or None
+    if value is not None and (not isinstance(value, str) or not re.match(r"^https?://[A-Za-z0-9.\[\]:-]+(:\d{1,5})?/?$", value)):
+        raise SettingsError(f"setting 'apt_proxy' must be an http(s)://HOST[:PORT] URL, got {value!r}")
+    return value
+
+
 def _role_claim(data) -> str:
     value = _string(data, "jwt_role_claim")
     if '"' in value or "\\" in value or not value.isprintable():
@@ -241,6 +249,7 @@ def resolve(data: Mapping[str, Any]) -> Settings:
         db_host=data.get("db_host") or None,
         external_db_uri=data.get("external_db_uri") or None,
         image_source=image_source,
+        apt_proxy=_apt_proxy(data),
     )
     _check_topology(settings)
     if settings.swagger_enabled and settings.runs_api and not data.get("public_api_url"):

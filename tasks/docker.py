@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from io import StringIO
+
 from pyinfra import host
 from pyinfra.api import deploy
 from pyinfra.api.exceptions import PyinfraError
@@ -18,12 +20,15 @@ def ensure_docker(settings: Settings, state: HostState, install: bool, start: bo
     if install:
         if settings.docker_install == "skip":
             raise PyinfraError(f"{host.name}: Docker is not installed and docker_install is 'skip'")
-        _install(settings.docker_install)
+        _install(settings.docker_install, settings.apt_proxy)
     if start:
         _start(state)
 
 
-def _install(mode: str):
+def _install(mode: str, apt_proxy: str | None):
+    if apt_proxy:
+        files.put(name="Send apt through apt_proxy", src=StringIO(docker_install.apt_proxy_conf(apt_proxy)),
+                  dest=docker_install.APT_PROXY_CONF, mode="644")
     apt.packages(name="Install packages the deploy needs", packages=list(docker_install.BASE_PACKAGES), update=True)
     if mode == "distro":
         apt.packages(name="Install the distribution's Docker and compose", packages=list(docker_install.DISTRO_PACKAGES))

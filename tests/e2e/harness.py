@@ -91,6 +91,10 @@ class Target:
                    "STACK_AUTHENTICATOR_PASSWORD": "e2e-authenticator-password-0001"}
         return cls(name, sshd, data, secrets, workdir)
 
+    def connection_data(self) -> dict:
+        """How pyinfra reaches this target (ssh_* and, where needed, _sudo)."""
+        return self.sshd.pyinfra_host_data()
+
     @property
     def app_dir(self) -> Path:
         return Path(self.data["app_dir"])
@@ -122,12 +126,12 @@ class Target:
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
-def run_pyinfra(targets: list[Target], script: str, *extra: str, env: dict | None = None, **overrides) -> Run:
+def run_pyinfra(targets: list, script: str, *extra: str, env: dict | None = None, **overrides) -> Run:
     """`pyinfra INVENTORY SCRIPT` over SSH against ``targets``, as an operator types it."""
     inventory = targets[0].workdir / "inventory.py"
     groups: dict[str, list[str]] = {}
     for t in targets:
-        groups.setdefault(t.group, []).append(f"    ({t.name!r}, {dict(t.sshd.pyinfra_host_data(), **t.data)!r}),")
+        groups.setdefault(t.group, []).append(f"    ({t.name!r}, {dict(t.connection_data(), **t.data)!r}),")
     inventory.write_text("".join(f"{group} = [\n" + "\n".join(lines) + "\n]\n" for group, lines in groups.items()))
     # --dry shows its "Detected changes" table only without -y.
     yes = [] if "--dry" in extra else ["-y"]

@@ -7,6 +7,9 @@ all three targets, each with its own stack.
 
 from __future__ import annotations
 
+import json
+import subprocess
+
 import docker
 import pytest
 import requests
@@ -19,7 +22,19 @@ APPLY_SQL = "PostgREST stack | Apply SQL in the db container"
 
 @pytest.fixture(scope="module")
 def bridge_address(docker_engine) -> str:
-    return docker_engine.networks.get("bridge").attrs["IPAM"]["Config"][0]["Gateway"]
+    """The host's address on Docker's default bridge, however the engine was started.
+
+    An engine started by hand (``dockerd --iptables=false``) lists no ``Gateway`` in
+    the bridge's IPAM config, so the address is read from the bridge interface itself.
+    """
+    bridge = docker_engine.networks.get("bridge").attrs
+    interface = bridge.get("Options", {}).get("com.docker.network.bridge.name", "docker0")
+    listed = [c["Gateway"] for c in bridge["IPAM"].get("Config") or [] if c.get("Gateway")]
+    if listed:
+        return listed[0]
+    shown = json.loads(subprocess.run(["ip", "-j", "-4", "addr", "show", "dev", interface],
+                                      check=True, capture_output=True, text=True).stdout)
+    return shown[0]["addr_info"][0]["local"]
 
 
 @pytest.fixture(scope="module")

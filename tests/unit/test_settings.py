@@ -36,6 +36,8 @@ def test_derived_defaults(data):
         ("jwks_url", "ftp://x/jwks", "setting 'jwks_url' must be an https:// URL"),
         ("db_anon_role", "authenticator", "must differ"),
         ("image_source", "usb-stick", "setting 'image_source' must be one of registry, controller"),
+        ("apt_proxy", "apt-cache:3142", "setting 'apt_proxy' must be an http(s)://HOST[:PORT] URL"),
+        ("apt_proxy", "http://proxy:3142/ ; rm -rf /", "setting 'apt_proxy' must be an http(s)://HOST[:PORT] URL"),
         ("postgres_image", "localhost:5000/pg", "setting 'postgres_image' must name an image with a pinned tag or digest"),
         ("postgres_image", "postgres@sha256:abc", "setting 'postgres_image' must name an image with a pinned tag or digest"),
         ("postgrest_image", "localhost:5000/postgrest:latest", "setting 'postgrest_image' must pin a version"),
@@ -56,6 +58,11 @@ def test_bad_setting_names_itself(data, name, value, message):
 ])
 def test_image_pins_with_registry_port_or_digest_are_accepted(data, image):
     assert settings.resolve(dict(data, postgres_image=image, postgrest_image=image)).postgres_image == image
+
+
+def test_apt_proxy_is_optional(data):
+    assert settings.resolve(data).apt_proxy is None
+    assert settings.resolve({**data, "apt_proxy": "http://10.0.0.1:3142"}).apt_proxy == "http://10.0.0.1:3142"
 
 
 def test_image_source_defaults_to_registry(data):

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Install the Debian packages the test suite needs (the first step of `make test`).
+# Idempotent and quick when everything is there: apt runs only for what is missing.
+#
+#   PostgreSQL 15 (contract tests), Docker 20.10 + Compose v1 (e2e), sshd/ssh (e2e and
+#   fleet targets), mmdebstrap (stand-in and test-host images), apt-cacher-ng (the
+#   fleet hosts' route to Debian's archive), npm (the PostgREST binary, Auth0 Action tests).
+set -euo pipefail
+
+packages=(make curl postgresql-15 postgresql-client-15 docker.io docker-compose
+          openssh-server openssh-client mmdebstrap iproute2 apt-cacher-ng)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
+
+missing=()
+for package in "${packages[@]}"; do
+  dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+done
+if [ "$(id -u)" != 0 ] && [ "${#missing[@]}" -gt 0 ]; then
+  echo "install-system-packages: missing ${missing[*]}; run as root (the suite itself needs root)" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+# images/build.sh needs apt lists too (it downloads busybox-static and runs mmdebstrap).
+if [ "${#missing[@]}" -gt 0 ] || [ -z "$(ls /var/lib/apt/lists/ 2>/dev/null | grep -v -e lock -e partial)" ]; then
+  apt-get update -qq
+fi
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "install-system-packages: installing ${missing[*]}" >&2
+  apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
