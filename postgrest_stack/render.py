@@ -8,6 +8,7 @@ not rendered: it is fetched and validated at deploy time.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import shlex
 from dataclasses import dataclass
@@ -60,10 +61,23 @@ def role_claim_jspath(claim: str) -> str:
 
 
 def conf_string(value: str) -> str:
-    """Quote ``value`` for PostgREST's config file syntax."""
+    """Quote ``value`` for PostgREST's config file syntax.
+
+    PostgREST interpolates ``$(VAR)`` from its environment in config values and reads
+    ``$$`` as a literal ``$`` (checked on 12.0.2 with ``--dump-config``): unescaped, a
+    ``$(PGPASSWORD)`` in a setting would put the authenticator's password in the
+    OpenAPI output, and a lone ``$`` stops PostgREST at start.
+    """
     if any(c in value for c in "\n\r\0"):
         raise ValueError(f"config value must be a single line: {value!r}")
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("$", "$$")
+    return f'"{escaped}"'
+
+
+def compose_string(value: str) -> str:
+    """A double-quoted YAML scalar for compose.yaml, with ``$`` doubled so compose
+    never interpolates it (``${AUTHENTICATOR_PASSWORD}`` stays text)."""
+    return json.dumps(value.replace("$", "$$"))
 
 
 def sql_literal(value: str) -> str:
@@ -96,6 +110,7 @@ def _environment() -> jinja2.Environment:
         autoescape=False,
     )
     env.filters["conf"] = conf_string
+    env.filters["compose"] = compose_string
     env.filters["literal"] = sql_literal
     env.filters["shell"] = shlex.quote
     return env
