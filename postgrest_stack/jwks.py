@@ -22,12 +22,16 @@ import base64
 import hashlib
 import ipaddress
 import json
+import queue
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import requests
+from urllib3.exceptions import LocationParseError
+from urllib3.util import parse_url
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
@@ -215,37 +219,72 @@ def read_source(source: str, *, deadline_seconds: float = FETCH_DEADLINE_SECONDS
                 return handle.read(MAX_BYTES + 1)
         except OSError as error:
             raise JwksError(f"{source}: cannot read ({error.strerror})") from None
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
-        raise JwksError(f"{source}: plain http is only allowed to loopback; use https")
     if parts.scheme not in ("http", "https"):
         raise JwksError(f"{source}: unsupported URL scheme {parts.scheme!r}")
-    return _fetch(source, deadline_seconds)
+    # Parsed once, by the parser requests itself connects with, so the host checked is
+    # the host reached (urlsplit and urllib3 disagree on e.g. "http://a\\@b/").
+    if "\\" in source or any(c.isspace() for c in source):
+        raise JwksError(f"{source}: a backslash or white space in a JWKS URL is refused")
+    try:
+        url = parse_url(source)
+    except LocationParseError:
+        raise JwksError(f"{source}: not a valid URL") from None
+    if url.auth is not None:
+        raise JwksError(f"{source}: a JWKS URL must not carry credentials ('user@')")
+    loopback = _is_loopback(url.host.strip("[]") if url.host else None)
+    if url.scheme == "http" and not loopback:
+        raise JwksError(f"{source}: plain http is only allowed to loopback; use https")
+    return _fetch(source, deadline_seconds, no_proxy=url.host if loopback else None)
 
 
-def _fetch(url: str, deadline_seconds: float) -> bytes:
+def _fetch(url: str, deadline_seconds: float, no_proxy: str | None = None) -> bytes:
+    """Up to FETCH_ATTEMPTS attempts, all within one wall-clock deadline."""
     deadline = time.monotonic() + deadline_seconds
     last_error = "no attempt made"
-    for attempt in range(FETCH_ATTEMPTS):
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            break
+    attempts = 0
+    while attempts < FETCH_ATTEMPTS and time.monotonic() < deadline:
+        attempts += 1
         try:
-            return _fetch_once(url, deadline)
+            return _fetch_once_by(url, deadline, no_proxy)
         except _Retryable as error:
             last_error = str(error)
-        if attempt + 1 < FETCH_ATTEMPTS:
-            time.sleep(min(RETRY_BACKOFF_SECONDS * 2**attempt, max(0.0, deadline - time.monotonic())))
-    raise JwksError(f"{url}: gave up after {FETCH_ATTEMPTS} attempts within {deadline_seconds:.0f} s: {last_error}")
+        if attempts < FETCH_ATTEMPTS:
+            time.sleep(min(RETRY_BACKOFF_SECONDS * 2 ** (attempts - 1), max(0.0, deadline - time.monotonic())))
+    raise JwksError(f"{url}: gave up after {attempts} attempt(s) within {deadline_seconds:g} s: {last_error}")
 
 
 class _Retryable(Exception):
     pass
 
 
-def _fetch_once(url: str, deadline: float) -> bytes:
-    timeout = max(0.1, min(10.0, deadline - time.monotonic()))
+def _fetch_once_by(url: str, deadline: float, no_proxy: str | None) -> bytes:
+    """One attempt that returns or fails by ``deadline``, however slowly the server
+    trickles headers or body (socket timeouts only bound each read, not the total)."""
+    outcome: queue.Queue = queue.Queue(maxsize=1)
+
+    def attempt() -> None:
+        try:
+            outcome.put((True, _fetch_once(url, deadline, no_proxy)))
+        except BaseException as error:  # handed to the caller
+            outcome.put((False, error))
+
+    # A daemon thread: a server that never finishes cannot hold the process either.
+    threading.Thread(target=attempt, name="jwks-fetch", daemon=True).start()
     try:
-        with requests.get(url, stream=True, timeout=(timeout, timeout), allow_redirects=False,
+        ok, value = outcome.get(timeout=max(0.0, deadline - time.monotonic()))
+    except queue.Empty:
+        raise _Retryable("no complete answer before the deadline") from None
+    if ok:
+        return value
+    raise value
+
+
+def _fetch_once(url: str, deadline: float, no_proxy: str | None) -> bytes:
+    timeout = max(0.1, min(10.0, deadline - time.monotonic()))
+    # A loopback source is fetched directly, never through HTTP(S)_PROXY/ALL_PROXY.
+    proxies = {"no_proxy": no_proxy} if no_proxy else None
+    try:
+        with requests.get(url, stream=True, timeout=(timeout, timeout), allow_redirects=False, proxies=proxies,
                           headers={"Accept": "application/json"}) as response:
             if response.status_code >= 500 or response.status_code == 429:
                 raise _Retryable(f"HTTP {response.status_code}")
@@ -259,8 +298,6 @@ def _fetch_once(url: str, deadline: float) -> bytes:
                 body += chunk
                 if len(body) > MAX_BYTES:
                     raise JwksError(f"{url}: larger than {MAX_BYTES // 1024} KiB, not a JWKS")
-                if time.monotonic() > deadline:
-                    raise _Retryable("timed out while reading the body")
             return body
     except requests.exceptions.SSLError as error:
         raise JwksError(f"{url}: TLS verification failed ({error.__class__.__name__})") from None
