@@ -130,7 +130,9 @@ def _replace_key_file(target: Host, app: str, *, content: bytes | None = None, s
 
 def _smoke(target: Host, settings: Settings, smoke_token_command: str) -> str | None:
     """None when a fresh token gets 200 from the host, else the reason."""
-    done = subprocess.run(smoke_token_command, shell=True, capture_output=True, text=True, timeout=60)
+    # Bounded like every other wait of a deploy; a timeout fails (and rolls back) the host.
+    done = subprocess.run(smoke_token_command, shell=True, capture_output=True, text=True,
+                          timeout=settings.health_timeout)
     token = done.stdout.strip()
     if done.returncode != 0 or not token:
         return f"smoke_token_command failed (exit {done.returncode})"
@@ -177,7 +179,9 @@ def _rotate(target: Host, rotation: _Rotation) -> str:
             reason = _smoke(target, rotation.settings, rotation.smoke_token_command)
     except OperationError as error:
         reason = str(error)
-    except subprocess.SubprocessError as error:  # e.g. the smoke-token command timed out
+    except subprocess.TimeoutExpired:
+        reason = f"smoke_token_command printed no token within {rotation.settings.health_timeout} s (health_timeout)"
+    except (subprocess.SubprocessError, OSError) as error:
         reason = f"smoke_token_command failed ({error.__class__.__name__})"
     if reason is None:
         logger.info(f"{target.print_prefix}{summary(rotation.before, kids_of(rotation.key_file))}")

@@ -156,6 +156,17 @@ def test_refused_smoke_token_rolls_back_first_host_only(hosts, tenant):
         assert status(target, token(tenant, "k2")) == 200 and status(target, token(tenant, "k4")) == 401
 
 
+def test_smoke_token_command_that_times_out_rolls_back(hosts, tenant):
+    before = key_files(hosts)
+    tenant.publish("k3", "k4")
+    run = rotate(hosts, smoke_token_command="sleep 30", health_timeout=2)
+    assert run.returncode != 0
+    assert ("rot-a: smoke_token_command printed no token within 2 s (health_timeout); rolled back"
+            in run.output), run.output[-4000:]
+    assert "Traceback" not in run.output
+    assert key_files(hosts) == before
+
+
 def test_unreachable_second_host(hosts, tenant):
     a, b = hosts
     tenant.publish("k3", "k4")
