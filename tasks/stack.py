@@ -54,13 +54,14 @@ def health_gate(settings: Settings, key_file: bytes):
     """Wait for a healthy stack; where PostgREST runs, prove it read ``key_file`` as keys.
 
     A PostgREST that took the key file as a shared secret would accept tokens anyone
-    can forge from the public JWKS: it is stopped, and the host fails.
+    can forge from the public JWKS: its container is removed, and the host fails.
     """
     bin_ = shlex.quote(posixpath.join(settings.app_dir, "bin"))
     server.shell(name="Health gate", commands=[f"{bin_}/health-gate"])
     if settings.runs_api:
         server.shell(
             name="Prove PostgREST read the key file as keys",
-            commands=[f"{bin_}/prove-keys || {{ status=$?; {bin_}/compose stop postgrest >/dev/null 2>&1; exit $status; }}"],
+            # Removed, not stopped: restart=always would bring a stopped one back at boot.
+            commands=[f"{bin_}/prove-keys || {{ status=$?; {bin_}/compose rm -fs postgrest >/dev/null 2>&1; exit $status; }}"],
             _stdin=key_proof.stdin_for(key_proof.forged_tokens(key_file, settings)),
         )

@@ -1,0 +1,239 @@
+"""The first production deploy on production-shaped hosts, as an operator runs it.
+
+Three fresh Debian 12 hosts (systemd as PID 1, their own addresses, sshd with a
+`deploy` login and passwordless sudo, no Docker, no registry): a db host and two api
+hosts. pyinfra logs in as `deploy` with `_sudo`, installs Docker from Debian's archive
+(through an apt proxy, as behind a corporate mirror), carries the images from the
+controller (`image_source = controller`) and brings the stack up. Then: a rerun
+changes nothing, a reboot brings everything back, key rotation loses no request, and
+a canary with --limit touches one host.
+
+A scenario: the tests run in file order and build on each other.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import docker
+import pytest
+import requests
+
+from postgrest_stack import signing_keys
+from tests.e2e.harness import Run, bearer, run_pyinfra
+from tests.harness.auth0 import JwksEndpoint, Tenant
+from tests.harness.testhosts import TestHost
+
+AUDIENCE = "https://api.example.com"
+ISSUER = "https://tenant.eu.auth0.com/"
+ROLE_CLAIM = "https://postgrest-demo.de/role"
+IMAGES = {"db": "postgres:15.14-bookworm", "postgrest": "postgrest/postgrest:v12.0.2"}
+APP = "/opt/postgrest"
+REQUESTS_AT_LEAST = 600
+
+
+@dataclass
+class FleetTarget:
+    """One production-shaped host as a pyinfra target (the e2e harness's run_pyinfra drives it)."""
+
+    name: str
+    host: TestHost
+    group: str
+    data: dict = field(default_factory=dict)
+    secrets: dict = field(default_factory=lambda: {
+        "STACK_POSTGRES_PASSWORD": "fleet-superuser-password-0001",
+        "STACK_AUTHENTICATOR_PASSWORD": "fleet-authenticator-password-0001",
+    })
+    workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="fleet-")))
+
+    def connection_data(self) -> dict:
+        return self.host.pyinfra_host_data()
+
+    @property
+    def api(self) -> str:
+        return f"http://{self.host.address}:3000"
+
+    def sh(self, command: str) -> str:
+        rc, output = self.host.exec(command)
+        assert rc == 0, f"{self.name}: {command}: {output}"
+        return output.strip()
+
+    def containers(self) -> dict[str, str]:
+        """``{container name: started at}`` inside the host's own Docker."""
+        out = self.sh("docker ps -a --format '{{.Names}}' | xargs -r docker inspect -f '{{.Name}} {{.State.StartedAt}}'")
+        return dict(line.split(" ", 1) for line in out.splitlines())
+
+
+@pytest.fixture(scope="module")
+def tenant(tmp_path_factory):
+    t = Tenant.with_keys(("k1", "k2", "k3"), published=("k1", "k2"))
+    t.pem_dir = tmp_path_factory.mktemp("keys")
+    for name, key in t.keys.items():
+        (t.pem_dir / f"{name}.pem").write_bytes(signing_keys.private_pem(key))
+    return t
+
+
+@pytest.fixture(scope="module")
+def endpoint(tenant):
+    with JwksEndpoint(tenant) as e:
+        yield e
+
+
+@pytest.fixture(scope="module")
+def hosts(fleet, endpoint):
+    fleet.add_hosts(["db1", "api1", "api2"])
+    db_host = fleet["db1"]
+    targets = []
+    for name, group in (("db1", "db"), ("api1", "api"), ("api2", "api")):
+        host = fleet[name]
+        targets.append(FleetTarget(name, host, group, data={
+            "auth0_domain": "tenant.eu.auth0.com",
+            "jwt_audience": AUDIENCE,
+            "jwks_url": endpoint.url,
+            "docker_install": "distro",
+            "apt_proxy": fleet.apt_proxy,
+            "image_source": "controller",
+            # Each host's own private address: the database and the API are published there.
+            "db_bind": db_host.address,
+            "db_host": db_host.address,
+            "postgrest_bind": host.address,
+        }))
+    yield targets
+    for target in targets:
+        fleet.remove_host(target.name)
+
+
+def deploy(hosts, *extra, script="deploy.py", **overrides) -> Run:
+    return run_pyinfra(list(hosts), script, *extra, **overrides)
+
+
+def token(tenant, key="k1"):
+    return tenant.token(key, audience=AUDIENCE, issuer=ISSUER, role_claim=ROLE_CLAIM, role="api_user")
+
+
+def api_hosts(hosts):
+    return [t for t in hosts if t.group == "api"]
+
+
+def test_first_deploy_from_nothing(hosts, tenant):
+    for target in hosts:
+        assert target.sh("cat /proc/1/comm") == "systemd"
+        assert target.host.exec("command -v docker")[0] != 0  # no Docker yet
+    run = deploy(hosts).check()
+
+    for target in hosts:
+        assert target.sh("systemctl is-enabled docker") == "enabled"
+        assert target.sh("systemctl is-active docker") == "active"
+        # Files under app_dir: 0700 directory, secrets 0600 root, nothing left in the temp dirs.
+        assert target.sh(f"stat -c '%a %U' {APP}") == "700 root"
+        assert target.sh(f"stat -c '%a %U' {APP}/.env") == "600 root"
+        assert target.sh("ls -A /tmp /var/tmp | grep -c -e pyinfra -e postgrest-stack || true") == "0"
+    # The images came from the controller: the host holds the controller's image IDs.
+    controller = docker.from_env()
+    db, api1, api2 = hosts
+    for target, service in ((db, "db"), (api1, "postgrest"), (api2, "postgrest")):
+        held = target.sh(f"docker image inspect -f '{{{{.Id}}}}' {IMAGES[service]}")
+        assert held == controller.images.get(IMAGES[service]).id
+    loads = {name: counts for name, counts in run.results.items() if "Load image" in name}
+    assert sum(success for success, _e, _n in loads.values()) == 3, loads
+
+    # The database is published on the db host's private address only.
+    bindings = db.sh("docker inspect -f '{{json .HostConfig.PortBindings}}' $(docker ps -q)")
+    assert bindings == f'{{"5432/tcp":[{{"HostIp":"{db.host.address}","HostPort":"5432"}}]}}'
+    # A token round trip from the controller, at each api host's address; one database behind both.
+    created = requests.post(f"{api1.api}/todos", json={"task": "first production row"},
+                            headers={**bearer(token(tenant)), "Prefer": "return=representation"}, timeout=10)
+    assert created.status_code == 201, created.text
+    seen = requests.get(f"{api2.api}/todos?task=eq.first%20production%20row", headers=bearer(token(tenant)), timeout=10)
+    assert seen.status_code == 200 and len(seen.json()) == 1
+
+
+def test_rerun_changes_nothing(hosts):
+    before = [t.containers() for t in hosts]
+    run = deploy(hosts).check()
+    assert run.changed == [], run.changed
+    assert [t.containers() for t in hosts] == before
+
+
+def test_reboot_brings_docker_and_the_stack_back(hosts, tenant):
+    key_files = [t.sh(f"sha256sum {APP}/postgrest/jwks.json") for t in api_hosts(hosts)]
+    for target in hosts:
+        target.host.reboot()
+    for target in hosts:
+        assert target.sh("systemctl is-active docker") == "active"
+    for target in api_hosts(hosts):
+        deadline = time.monotonic() + 120
+        answer = None
+        while time.monotonic() < deadline:
+            try:
+                answer = requests.get(f"{target.api}/todos?task=eq.first%20production%20row",
+                                      headers=bearer(token(tenant)), timeout=5)
+                if answer.status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            time.sleep(1)
+        assert answer is not None and answer.status_code == 200 and len(answer.json()) == 1, \
+            target.host.exec("docker ps -a; docker logs --tail 40 $(docker ps -aq) 2>&1")[1]
+    assert [t.sh(f"sha256sum {APP}/postgrest/jwks.json") for t in api_hosts(hosts)] == key_files
+    run = deploy(hosts).check()
+    assert run.changed == [], run.changed
+
+
+def smoke_command(tenant, key):
+    return (f"{sys.executable} -m tests.e2e.mint_token --key {tenant.pem_dir / (key + '.pem')} "
+            f"--audience {AUDIENCE} --issuer {ISSUER}")
+
+
+def test_rotation_across_the_api_hosts_loses_no_request(hosts, tenant):
+    apis = api_hosts(hosts)
+    before = [t.containers() for t in hosts]
+    tok = token(tenant, "k2")  # in the set before and after
+    answers: list[int] = []
+    stop = threading.Event()
+
+    def client():
+        session = requests.Session()
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and not (stop.is_set() and len(answers) >= REQUESTS_AT_LEAST):
+            for target in apis:
+                try:
+                    answers.append(session.get(f"{target.api}/todos", headers=bearer(tok), timeout=5).status_code)
+                except requests.RequestException:
+                    answers.append(0)
+
+    thread = threading.Thread(target=client)
+    thread.start()
+    try:
+        tenant.publish("k2", "k3")
+        run = deploy(hosts, script="rotate_keys.py", smoke_token_command=smoke_command(tenant, "k3"))
+    finally:
+        stop.set()
+        thread.join()
+    run.check()
+    assert len(answers) >= REQUESTS_AT_LEAST
+    assert [a for a in answers if a != 200] == []
+    for target in apis:
+        assert requests.get(f"{target.api}/todos", headers=bearer(token(tenant, "k1")), timeout=10).status_code == 401
+        assert requests.get(f"{target.api}/todos", headers=bearer(token(tenant, "k3")), timeout=10).status_code == 200
+        assert target.sh(f"stat -c '%a %u' {APP}/postgrest/jwks.json {APP}/postgrest/jwks.json.prev") == "600 1000\n600 1000"
+    assert [t.containers() for t in hosts] == before  # reloaded, never restarted
+    assert deploy(hosts, script="rotate_keys.py").check().changed == []
+
+
+def test_canary_with_limit_touches_one_host(hosts):
+    db, api1, api2 = hosts
+    before = {t.name: t.sh(f"sha256sum {APP}/bin/health-gate") for t in hosts}
+    canary = deploy(hosts, "--limit", "api1", health_timeout=90).check()
+    assert canary.changed, canary.output[-3000:]
+    assert api1.sh(f"sha256sum {APP}/bin/health-gate") != before["api1"]
+    assert {t.name: t.sh(f"sha256sum {APP}/bin/health-gate") for t in (db, api2)} == \
+        {name: before[name] for name in ("db1", "api2")}
+    rest = deploy(hosts, health_timeout=90).check()
+    assert rest.changed
+    assert deploy(hosts, health_timeout=90).check().changed == []
