@@ -23,6 +23,7 @@ from typing import Mapping
 
 from pathlib import PurePosixPath
 
+from . import digests
 from .probe import HostState, PathState
 from .render import DIRECTORIES, JWKS_FILE, POSTGREST_UID, RenderedFile, sql_digest
 
@@ -62,10 +63,23 @@ def _sha256(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
 
 
-def file_is_current(current: PathState | None, content: bytes, mode: int, uid: int, gid: int = 0) -> bool:
-    """The probed file already holds ``content`` with this mode and owner."""
-    return (current is not None and current.kind == "f" and current.sha256 == _sha256(content)
-            and (current.mode, current.uid, current.gid) == (mode, uid, gid))
+def file_is_current(current: PathState | None, content: bytes, mode: int, uid: int, gid: int = 0,
+                    digest_key: bytes | None = None) -> bool:
+    """The probed file already holds ``content`` with this mode and owner.
+
+    A secret file is probed by its keyed digest only (digests.py): compared with
+    ``digest_key``, the key the host should hold.
+    """
+    if current is None or current.kind != "f" or (current.mode, current.uid, current.gid) != (mode, uid, gid):
+        return False
+    if current.keyed_sha256 is not None:
+        return digest_key is not None and current.keyed_sha256 == digests.keyed(digest_key, content)
+    return current.sha256 == _sha256(content)
+
+
+def digest_key_of(files: dict[str, RenderedFile]) -> bytes | None:
+    """The digest key a host of these files holds (the rendered .digest-key)."""
+    return files[digests.KEY_FILE].content if digests.KEY_FILE in files else None
 
 
 def directory_is_current(current: PathState | None, mode: int, uid: int, gid: int = 0) -> bool:
@@ -98,8 +112,10 @@ def make_plan(files: dict[str, RenderedFile], state: HostState, images: Mapping[
         if not directory_is_current(state.paths.get(relative), mode, uid):
             plan.directories.append(relative)
 
+    key = digest_key_of(files)
     for relative, rendered in files.items():
-        if not file_is_current(state.paths.get(relative), rendered.content, rendered.mode, rendered.owner_uid):
+        if not file_is_current(state.paths.get(relative), rendered.content, rendered.mode, rendered.owner_uid,
+                               digest_key=key):
             plan.files.append(relative)
 
     expected = expected_services(files)

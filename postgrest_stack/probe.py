@@ -11,6 +11,7 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass, field
 
+from .digests import KEY_FILE
 from .render import GUARD_SCHEMA
 
 
@@ -21,6 +22,8 @@ class PathState:
     uid: int
     gid: int
     sha256: str | None = None
+    #: For secret files: sha256(digest key || content), never the plain digest.
+    keyed_sha256: str | None = None
 
 
 @dataclass(frozen=True)
@@ -35,8 +38,6 @@ class ServiceState:
 class HostState:
     init: str = ""
     docker: str = "missing"  # running | stopped | missing
-    compose: str | None = None  # "docker compose" | "docker-compose" | None
-    uid1000: str = ""  # the host's name for uid 1000, if any
     paths: dict[str, PathState] = field(default_factory=dict)
     services: dict[str, ServiceState] = field(default_factory=dict)
     ready: int | None = None
@@ -50,89 +51,124 @@ class HostState:
 
 
 def command(app_dir: str, stack_name: str, admin_port: int, external: tuple[str, str] | None = None,
-            images: tuple[str, ...] = ()) -> str:
-    """The probe script. ``external``: (postgres image, superuser conninfo) of an external
-    database, whose SQL digest is read with psql from a one-off container. ``images``: the
-    references whose image ID the host holds is reported (image_source = controller)."""
+            images: tuple[str, ...] = (), secret_files: tuple[str, ...] = ()) -> str:
+    """The probe script: one shell program made of the parts below, each pinned by a test.
+
+    ``external``: (postgres image, superuser conninfo) of an external database, whose SQL
+    digest is read with psql from a one-off container. ``images``: the references whose
+    image ID the host holds is reported (image_source = controller). ``secret_files``:
+    paths under app_dir digested with the host's digest key (digests.py), never plainly.
+    """
     app = shlex.quote(app_dir)
-    project = shlex.quote(f"com.docker.compose.project={stack_name}")
+    project = f"com.docker.compose.project={stack_name}"
+    return "\n".join([
+        'echo "init $(cat /proc/1/comm 2>/dev/null || echo unknown)"',
+        _files_command(app, secret_files),
+        _docker_command(),
+        *_image_lines(images),
+        _services_command(project),
+        _ready_command(admin_port),
+        _digest_command(app, project, external),
+        "exit 0",
+    ])
+
+
+def _files_command(app: str, secret_files: tuple[str, ...]) -> str:
+    """Every path under app_dir (kind, mode, owner) and every file's digest, relative to
+    app_dir: ``cd`` follows a symlinked app_dir, and relative names never need escaping."""
+    keyed = " | ".join(shlex.quote(f"./{path}") for path in secret_files) or "''"
+    return (
+        f"if cd {app} 2>/dev/null; then\n"
+        "  find . -printf 'path %y %m %U %G %P\\n'\n"
+        "  find . -type f | while IFS= read -r f; do\n"
+        '    case "$f" in\n'
+        f"      {keyed}) [ -f {KEY_FILE} ] &&"
+        ' printf \'ksha %s %s\\n\' "$(cat ' + KEY_FILE + ' "$f" | sha256sum | cut -d" " -f1)" "${f#./}" ;;\n'
+        '      *) printf \'sha %s %s\\n\' "$(sha256sum < "$f" | cut -d" " -f1)" "${f#./}" ;;\n'
+        "    esac\n"
+        "  done\n"
+        "  cd /\n"
+        "fi"
+    )
+
+
+def _docker_command() -> str:
+    return (
+        'if ! command -v docker >/dev/null 2>&1; then echo "docker missing"; exit 0; fi\n'
+        'if ! docker info >/dev/null 2>&1; then echo "docker stopped"; exit 0; fi\n'
+        'echo "docker running"'
+    )
+
+
+def _image_lines(references: tuple[str, ...]) -> list[str]:
+    """One line per reference: ``image REF ID`` (ID empty when the host has no such image)."""
+    return [f"printf 'image %s %s\\n' {shlex.quote(ref)} "
+            "\"$(docker image inspect --format '{{.Id}}' " + shlex.quote(ref) + " 2>/dev/null)\""
+            for ref in references]
+
+
+#: The stack's own service containers: compose's labels, never its one-off `run` containers.
+def _stack_filter(project: str) -> str:
+    return f"--filter label={shlex.quote(project)} --filter label=com.docker.compose.oneoff=False"
+
+
+def _services_command(project: str) -> str:
     inspect_format = shlex.quote(
         'service {{index .Config.Labels "com.docker.compose.service"}} {{.State.Status}} '
         "{{if .State.Health}}{{.State.Health.Status}}{{else}}-{{end}} {{.State.StartedAt}} {{.Config.Image}}"
     )
+    return (f"ids=$(docker ps -aq {_stack_filter(project)})\n"
+            f'if [ -n "$ids" ]; then docker inspect -f {inspect_format} $ids; fi')
+
+
+def _ready_command(admin_port: int) -> str:
+    return ("if command -v curl >/dev/null 2>&1; then\n"
+            f"  echo \"ready $(curl -s -o /dev/null -m 3 -w '%{{http_code}}' http://127.0.0.1:{int(admin_port)}/ready)\"\n"
+            "fi")
+
+
+def _digest_command(app: str, project: str, external: tuple[str, str] | None) -> str:
     digest_sql = shlex.quote(
         f"SELECT coalesce(obj_description(oid, 'pg_namespace'), '') FROM pg_namespace WHERE nspname = '{GUARD_SCHEMA}'"
     )
-    return f"""
-echo "init $(cat /proc/1/comm 2>/dev/null || echo unknown)"
-echo "uid1000 $(getent passwd 1000 2>/dev/null | cut -d: -f1)"
-if [ -d {app} ]; then
-  find {app} -printf 'path %y %m %U %G %P\\n'
-  find {app} -type f -exec sha256sum {{}} + 2>/dev/null | sed 's/^/sha /'
-fi
-if ! command -v docker >/dev/null 2>&1; then echo "docker missing"; exit 0; fi
-if ! docker info >/dev/null 2>&1; then echo "docker stopped"; exit 0; fi
-echo "docker running"
-if docker compose version >/dev/null 2>&1; then echo "compose docker compose";
-elif command -v docker-compose >/dev/null 2>&1; then echo "compose docker-compose"; fi{_images_command(images)}
-ids=$(docker ps -aq --filter label={project})
-if [ -n "$ids" ]; then docker inspect -f {inspect_format} $ids; fi
-if command -v curl >/dev/null 2>&1; then
-  echo "ready $(curl -s -o /dev/null -m 3 -w '%{{http_code}}' http://127.0.0.1:{int(admin_port)}/ready)"
-fi
-{_digest_command(app, project, digest_sql, external)}
-exit 0
-""".strip()
-
-
-def _digest_command(app: str, project: str, digest_sql: str, external: tuple[str, str] | None) -> str:
     if external:
         image, conninfo = external
-        return f"""if [ -f {app}/.env ]; then
-  echo "sqldigest $(docker run --rm --network host --env-file {app}/.env {shlex.quote(image)} sh -c 'PGPASSWORD="$POSTGRES_PASSWORD" psql -X -tA "$0" -c "$1"' {shlex.quote(conninfo)} {digest_sql} 2>/dev/null)"
-fi"""
-    return f"""db=$(docker ps -q --filter label={project} --filter label=com.docker.compose.service=db)
-if [ -n "$db" ]; then
-  echo "sqldigest $(docker exec "$db" sh -c 'psql -X -tA -U "$POSTGRES_USER" -d "$POSTGRES_DB" -c "$0"' {digest_sql} 2>/dev/null)"
-fi"""
-
-
-def _images_command(references: tuple[str, ...]) -> str:
-    """One line per reference: ``image REF ID`` (ID empty when the host has no such image)."""
-    return "".join(
-        f"\nprintf 'image %s %s\\n' {shlex.quote(ref)} "
-        "\"$(docker image inspect --format '{{.Id}}' " + shlex.quote(ref) + " 2>/dev/null)\""
-        for ref in references
-    )
+        return (f"if [ -f {app}/.env ]; then\n"
+                f"  echo \"sqldigest $(docker run --rm --network host --env-file {app}/.env {shlex.quote(image)} "
+                f"sh -c 'PGPASSWORD=\"$POSTGRES_PASSWORD\" psql -X -tA \"$0\" -c \"$1\"' {shlex.quote(conninfo)} "
+                f"{digest_sql} 2>/dev/null)\"\n"
+                "fi")
+    return (f"db=$(docker ps -q {_stack_filter(project)} --filter label=com.docker.compose.service=db)\n"
+            'if [ -n "$db" ]; then\n'
+            "  echo \"sqldigest $(docker exec \"$db\" sh -c 'psql -X -tA -U \"$POSTGRES_USER\" -d \"$POSTGRES_DB\" "
+            f"-c \"$0\"' {digest_sql} 2>/dev/null)\"\n"
+            "fi")
 
 
 def parse(lines: list[str], app_dir: str) -> HostState:
     state = HostState()
-    prefix = app_dir.rstrip("/") + "/"
     shas: dict[str, str] = {}
+    keyed: dict[str, str] = {}
     raw_paths: dict[str, tuple] = {}
     for line in lines:
         word, _, rest = line.partition(" ")
         if word == "init":
             state.init = rest.strip()
-        elif word == "uid1000":
-            state.uid1000 = rest.strip()
         elif word == "docker":
             state.docker = rest.strip()
-        elif word == "compose":
-            state.compose = rest.strip()
         elif word == "path":
             kind, mode, uid, gid, relative = rest.split(" ", 4)
             raw_paths[relative or "."] = (kind, int(mode, 8), int(uid), int(gid))
-        elif word == "sha":
-            digest, _, path = rest.partition("  ")
-            if path.startswith(prefix):
-                shas[path[len(prefix):]] = digest
+        elif word in ("sha", "ksha"):
+            digest, _, relative = rest.partition(" ")
+            (shas if word == "sha" else keyed)[relative] = digest
         elif word == "service":
             parts = rest.split(" ")
             if len(parts) >= 5:
                 name, status, health, started, image = parts[:5]
-                state.services[name] = ServiceState(status, "" if health == "-" else health, started, image)
+                # A leftover container of the same service never hides the running one.
+                if state.services.get(name) is None or state.services[name].status != "running":
+                    state.services[name] = ServiceState(status, "" if health == "-" else health, started, image)
         elif word == "ready":
             value = rest.strip()
             state.ready = int(value) if value.isdigit() else None
@@ -142,5 +178,5 @@ def parse(lines: list[str], app_dir: str) -> HostState:
             reference, _, image_id = rest.strip().partition(" ")
             state.images[reference] = image_id.strip() or None
     for relative, (kind, mode, uid, gid) in raw_paths.items():
-        state.paths[relative] = PathState(kind, mode, uid, gid, shas.get(relative))
+        state.paths[relative] = PathState(kind, mode, uid, gid, shas.get(relative), keyed.get(relative))
     return state

@@ -18,6 +18,7 @@ import jinja2
 
 from . import PROJECT_ROOT
 from . import key_proof
+from .digests import KEY_FILE, digest_key
 from .images import compose_references
 from .settings import Settings
 
@@ -48,6 +49,9 @@ DIRECTORIES = {
     "postgrest": (0o700, POSTGREST_UID),
     "sql": (0o700, 0),
 }
+
+#: Files that hold secrets (the probe digests them with a key, --diff never shows them).
+SECRET_FILES = (".env", "db/superuser-password", "sql/01-roles.sql")
 
 #: Where the validated JWKS lives under app_dir (mounted at Settings.jwks_container_path).
 JWKS_FILE = "postgrest/jwks.json"
@@ -117,8 +121,12 @@ def _environment() -> jinja2.Environment:
 
 
 def sql_digest(files: dict[str, RenderedFile]) -> str:
-    """Digest of the SQL files, recorded in the database once they are applied."""
-    digest = hashlib.sha256()
+    """Digest of the SQL files, recorded in the database once they are applied.
+
+    Keyed with the digest key (digests.py): the roles SQL holds passwords, and the
+    recorded digest is printed by the probe.
+    """
+    digest = hashlib.sha256(files[KEY_FILE].content if KEY_FILE in files else b"")
     for name in sorted(n for n in files if n.startswith("sql/")):
         digest.update(name.encode() + b"\0" + files[name].content + b"\0")
     return digest.hexdigest()
@@ -154,6 +162,7 @@ def render(settings: Settings, secrets: dict[str, str]) -> dict[str, RenderedFil
         return env.get_template(template).render(context).encode()
 
     files = {
+        KEY_FILE: RenderedFile(digest_key(secrets, settings.stack_name), 0o600, secret=True),
         "compose.yaml": RenderedFile(text("compose.yaml.j2"), 0o600),
         ".env": RenderedFile(text("env.j2"), 0o600, secret=True),
     }
@@ -167,7 +176,7 @@ def render(settings: Settings, secrets: dict[str, str]) -> dict[str, RenderedFil
             name = template.name.removesuffix(".j2")
             # 01-roles.sql carries the authenticator's password.
             files[f"sql/{name}"] = RenderedFile(
-                text(f"sql/{template.name}"), 0o600, secret="secrets." in template.read_text()
+                text(f"sql/{template.name}"), 0o600, secret=f"sql/{name}" in SECRET_FILES
             )
         context["sql_digest"] = sql_digest(files)
     scripts = ["compose", "health-gate"]

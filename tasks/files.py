@@ -80,13 +80,14 @@ def directory(path: str, mode: int, uid: int, gid: int = 0, current: PathState |
 
 @operation(is_idempotent=True)
 def put(dest: str, content: bytes, mode: int, uid: int, gid: int = 0, secret: bool = False,
-        keep_previous: bool = False, current: PathState | None = None):
+        keep_previous: bool = False, current: PathState | None = None, digest_key: bytes | None = None):
     """Put ``content`` at ``dest`` atomically, unless ``current`` (the probe's entry) shows it is there.
 
     With ``keep_previous`` the file being replaced stays beside it as ``<dest>.prev``.
-    A ``secret`` file is shown under ``--diff`` as changed, never with its content.
+    A ``secret`` file is shown under ``--diff`` as changed, never with its content; the
+    probe digests it with ``digest_key`` (digests.py).
     """
-    if file_is_current(current, content, mode, uid, gid):
+    if file_is_current(current, content, mode, uid, gid, digest_key=digest_key):
         host.noop(f"file {dest} is up to date")
         return
     if state.config.DIFF:

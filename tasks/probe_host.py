@@ -6,7 +6,7 @@ from pyinfra import host
 
 from postgrest_stack.images import compose_references
 from postgrest_stack.probe import HostState
-from postgrest_stack.render import external_conninfo
+from postgrest_stack.render import SECRET_FILES, external_conninfo
 from postgrest_stack.settings import Settings
 from tasks.facts import StackProbe
 
@@ -17,4 +17,5 @@ def probe_host(settings: Settings) -> HostState:
     # image_source = controller: also which image the host holds under each reference.
     images = tuple(references.values()) if settings.image_source == "controller" else ()
     return host.get_fact(StackProbe, app_dir=settings.app_dir, stack_name=settings.stack_name,
-                         admin_port=settings.postgrest_admin_port, external=external, images=images)
+                         admin_port=settings.postgrest_admin_port, external=external, images=images,
+                         secret_files=SECRET_FILES)

@@ -36,6 +36,7 @@ def apply_stack(settings: Settings, rendered_files: dict[str, RenderedFile], sta
             secret=rendered.secret,
             keep_previous=relative == JWKS_FILE,
             current=state.paths.get(relative),
+            digest_key=planning.digest_key_of(rendered_files),
         )
     if plan.up:
         server.shell(name="Bring the stack up (compose up -d)",

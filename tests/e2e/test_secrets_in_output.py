@@ -8,6 +8,7 @@ value and for the development signing key's private material.
 from __future__ import annotations
 
 import base64
+import hashlib
 import os
 import stat
 
@@ -66,6 +67,19 @@ def test_changing_every_secret_prints_none(target):
         assert f"{target.app_dir / name} (holds secrets: content not shown)" in run.output
     assert '+ jwt-aud = "https://secrets-v2.example.com"' in run.output
     assert_no_secret(run.output, target)
+
+
+def test_rerun_probe_prints_no_plain_digest_of_a_secret(target):
+    """-vvv prints the probe's output: secret files appear only by their keyed digest."""
+    target.secrets = dict(NEW)
+    run = target.deploy("-vvv", jwt_audience="https://secrets-v2.example.com").check()
+    assert run.changed == []
+    assert "ksha " in run.output  # the probe's output is printed at -vvv
+    for name in (".env", "sql/01-roles.sql", "db/superuser-password"):
+        content = (target.app_dir / name).read_bytes()
+        assert hashlib.sha256(content).hexdigest() not in run.output, name
+    for value in NEW.values():
+        assert hashlib.sha256(value.encode()).hexdigest() not in run.output
 
 
 def test_new_secrets_are_in_force(target):

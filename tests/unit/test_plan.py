@@ -7,7 +7,7 @@ import hashlib
 import pytest
 
 from postgrest_stack import plan as planning
-from postgrest_stack import probe, render, settings
+from postgrest_stack import digests, probe, render, settings
 from postgrest_stack.render import DIRECTORIES, sql_digest
 
 JWKS = b'{"keys": []}'
@@ -20,12 +20,17 @@ def files(data, secrets):
 
 def deployed_state(files, *, ready=200, services=("db", "postgrest")) -> probe.HostState:
     """A host on which exactly these files run, healthy."""
-    state = probe.HostState(init="systemd", docker="running", compose="docker compose")
+    state = probe.HostState(init="systemd", docker="running")
     for relative, (mode, uid) in DIRECTORIES.items():
         state.paths[relative] = probe.PathState("d", mode, uid, 0)
+    key = files[digests.KEY_FILE].content
     for relative, rendered in files.items():
-        state.paths[relative] = probe.PathState("f", rendered.mode, rendered.owner_uid, 0,
-                                                hashlib.sha256(rendered.content).hexdigest())
+        if relative in render.SECRET_FILES:
+            state.paths[relative] = probe.PathState("f", rendered.mode, rendered.owner_uid, 0,
+                                                    keyed_sha256=digests.keyed(key, rendered.content))
+        else:
+            state.paths[relative] = probe.PathState("f", rendered.mode, rendered.owner_uid, 0,
+                                                    hashlib.sha256(rendered.content).hexdigest())
     for name in services:
         state.services[name] = probe.ServiceState("running", "healthy", "t0", "image")
     state.ready = ready
@@ -119,28 +124,49 @@ def test_swagger_expected_only_when_enabled(data, secrets):
 def test_probe_parser():
     lines = [
         "init systemd",
-        "uid1000 ubuntu",
         "path d 700 0 0 ",
         "path f 600 1000 0 postgrest/postgrest.conf",
-        "sha abc123  /opt/app/postgrest/postgrest.conf",
+        "path f 600 0 0 .env",
+        "sha abc123 postgrest/postgrest.conf",
+        "ksha def456 .env",
         "docker running",
-        "compose docker-compose",
         "service db running healthy 2026-01-01T00:00:00Z postgres:15.14-bookworm",
         "service postgrest running - 2026-01-01T00:00:01Z postgrest/postgrest:v12.0.2",
+        # A leftover container of the same service, listed last, never hides the running one.
+        "service postgrest exited - 2026-01-01T00:00:02Z postgrest/postgrest:v12.0.2",
         "ready 200",
         "sqldigest sql-digest:ff",
     ]
     state = probe.parse(lines, "/opt/app")
-    assert state.systemd and state.docker == "running" and state.compose == "docker-compose"
-    assert state.uid1000 == "ubuntu"
+    assert state.systemd and state.docker == "running"
     assert state.paths["."] == probe.PathState("d", 0o700, 0, 0)
     assert state.paths["postgrest/postgrest.conf"] == probe.PathState("f", 0o600, 1000, 0, "abc123")
+    assert state.paths[".env"] == probe.PathState("f", 0o600, 0, 0, None, "def456")
     assert state.services["db"].health == "healthy" and state.services["postgrest"].health == ""
+    assert state.services["postgrest"].status == "running"
     assert state.ready == 200 and state.sql_digest == "sql-digest:ff"
 
 
+def test_a_stale_postgrest_container_does_not_hide_the_running_one(files):
+    """A leftover exited container must not turn a key change into a plain upload."""
+    state = deployed_state(files)
+    lines = ["docker running",
+             "service postgrest running - t0 postgrest/postgrest:v12.0.2",
+             "service postgrest exited - t1 postgrest/postgrest:v12.0.2"]
+    state.services = probe.parse(lines, "/opt/app").services
+    state.services["db"] = probe.ServiceState("running", "healthy", "t0", "image")
+    plan = planning.make_plan(changed(files, "postgrest/jwks.json", b'{"keys":[1]}\n'), state)
+    assert plan.rotate_keys and not plan.up and "postgrest/jwks.json" not in plan.files
+
+
+def test_the_probe_selects_service_containers_not_one_offs():
+    command = probe.command("/opt/app", "stack", 3001)
+    assert ("ids=$(docker ps -aq --filter label=com.docker.compose.project=stack "
+            "--filter label=com.docker.compose.oneoff=False)") in command
+
+
 def test_probe_parser_on_a_bare_host():
-    state = probe.parse(["init bash", "uid1000 ", "docker missing"], "/opt/app")
+    state = probe.parse(["init bash", "docker missing"], "/opt/app")
     assert not state.systemd and state.docker == "missing" and state.paths == {} and state.ready is None
 
 

@@ -23,19 +23,21 @@ def test_layout_modes_and_secret_flags(data, secrets):
         "compose.yaml", ".env", "postgrest/postgrest.conf",
         "sql/01-roles.sql", "sql/02-api.sql", "sql/03-pre-request.sql",
         "bin/compose", "bin/apply-sql", "bin/health-gate", "bin/reload-postgrest", "bin/prove-keys",
-        "db/superuser-password",
+        "db/superuser-password", ".digest-key",
     }
     assert all(f.mode == (0o700 if n.startswith("bin/") else 0o600) for n, f in files.items())
     assert files["postgrest/postgrest.conf"].owner_uid == 1000
     assert files["db/superuser-password"].owner_uid == 999  # the postgres image's uid
-    assert {n for n, f in files.items() if f.secret} == {".env", "sql/01-roles.sql", "db/superuser-password"}
+    assert {n for n, f in files.items() if f.secret} == {".env", "sql/01-roles.sql", "db/superuser-password", ".digest-key"}
+    assert set(render.SECRET_FILES) == {".env", "sql/01-roles.sql", "db/superuser-password"}
 
 
 def test_secrets_only_in_secret_files(data, secrets):
     files = rendered(data, secrets)
     for name, rendered_file in files.items():
         holds = [s for s in secrets.values() if s.encode() in rendered_file.content]
-        assert bool(holds) == rendered_file.secret, name
+        # The digest key is derived from the secrets (secret, but holds none of them).
+        assert bool(holds) == (rendered_file.secret and name != ".digest-key"), name
     env = text(files, ".env")
     assert "POSTGRES_PASSWORD" not in env  # the db container reads it from a file (no recreate on change)
     assert f"AUTHENTICATOR_PASSWORD={secrets['authenticator_password']}\n" in env
