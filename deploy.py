@@ -2,8 +2,8 @@
 
 Per host: Docker when missing, the rendered files and the validated JWKS, then only the
 actions that follow from what changed (compose up, SQL, reload, key rotation), and a
-health gate. Settings, secrets and the JWKS are checked on the controller before any
-host is touched.
+health gate. Settings (a key that is no setting is refused), secrets and the JWKS are
+checked on the controller before any host is touched.
 """
 
 from pyinfra import host
@@ -18,7 +18,7 @@ from tasks.probe_host import probe_host
 from tasks.stack import apply_stack, health_gate
 
 try:
-    settings, secrets = controller.settings_and_secrets(host.data.dict())
+    settings, secrets = controller.host_settings_and_secrets(host)
     jwks = controller.jwks_once(settings)
     files = planning.with_jwks(render.render(settings, secrets), jwks.canonical)
     carried = controller.images_once(settings)  # image_source = controller: exported here, once per run

@@ -13,7 +13,6 @@ import posixpath
 from pyinfra import host, logger
 from pyinfra.api.exceptions import PyinfraError
 
-from postgrest_stack import settings as stack_settings
 from postgrest_stack.render import JWKS_FILE
 
 PROVE_KEYS = "bin/prove-keys"
@@ -21,7 +20,7 @@ from tasks import controller, keys
 from tasks.probe_host import probe_host
 
 try:
-    settings = stack_settings.resolve(host.data.dict())
+    settings = controller.host_settings(host)
     jwks = controller.jwks_once(settings)
 except controller.CONTROLLER_ERRORS as error:
     raise PyinfraError(f"{host.name}: {error}") from None

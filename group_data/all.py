@@ -1,108 +1,182 @@
-"""Defaults for every host: the one documented home of every setting.
+"""Defaults for every host: the operator's documented home of every setting.
+
+Generated from the one declaration of the settings (SETTINGS in
+postgrest_stack/settings.py) by `python -m postgrest_stack settings-doc --write`: change
+the declaration, then regenerate; a unit test fails when this file differs from it.
 
 Override per environment in group_data/<env>.py, per host in the inventory, or per run
-with ``pyinfra ... --data key=value``. Secret values never live here: see README
-("Secrets") and postgrest_stack/secrets.py.
+with ``pyinfra ... --data key=value``. A key that is neither a setting nor pyinfra's own
+(ssh_*, _sudo, ...) is refused. Secret values never live here: see README ("Secrets")
+and postgrest_stack/secrets.py.
 """
 
 from postgrest_stack.secrets import SecretRef
 
-# --- Stack ---------------------------------------------------------------------------
+# --- Stack ----------------------------------------------------------------------------
 # Compose project name; also names the containers and the database volume.
+# Accepts lower-case letters, digits, '-' or '_'.
 stack_name = "postgrest"
 # Where the stack's files live on the host (created 0700, owned by root).
+# Accepts an absolute path other than /.
 app_dir = "/opt/postgrest"
-# How Docker gets onto the host: "official" (Docker's apt repository), "distro"
-# (the distribution's docker.io + compose), or "skip" (Docker must already run).
+# How Docker gets onto the host: `official` (Docker's apt repository), `distro` (the
+# distribution's `docker.io` + compose) or `skip` (Docker must already run).
+# Accepts one of official, distro, skip.
 docker_install = "official"
-# Longest wait, in seconds, for the database to be healthy and for PostgREST's /ready
-# (health gate, reload): past it the host fails with the reason and the last logs.
+# Seconds the health gate (and a reload) waits for the database and PostgREST's
+# `/ready`. Past it the host fails with the reason and the last logs.
+# Accepts a number of seconds from 1 to 3600.
 health_timeout = 120
-# An apt proxy or mirror the hosts install packages through (the Docker install only),
-# e.g. "http://apt-cache.internal:3142" for a corporate apt-cacher-ng. None: direct.
+# An apt proxy or mirror the Docker install goes through, e.g.
+# `http://apt-cache.internal:3142`. Written to
+# /etc/apt/apt.conf.d/80postgrest-stack-proxy. None: direct.
+# Accepts an http(s)://HOST[:PORT] URL.
 apt_proxy = None
 
-# --- Key rotation --------------------------------------------------------------------
+# --- Key rotation ---------------------------------------------------------------------
 # Seconds after which fetching the JWKS gives up (retries included).
+# Accepts a number of seconds from 1 to 3600.
 jwks_fetch_timeout = 30
-# Optional command run on the controller that prints a fresh token (for Auth0, e.g. a
-# client-credentials grant). After each host's key reload the token is sent from the
-# host to its API and must get 200, else the host rolls back to its previous keys.
+# Controller command printing a fresh token; each host must answer it 200 after a key
+# reload. For Auth0, e.g. a client-credentials grant. A host whose answer is not 200
+# rolls back to its previous keys.
+# Accepts a shell command run on the controller.
 smoke_token_command = None
 
-# --- Auth0 / JWT ---------------------------------------------------------------------
-# The Auth0 tenant's domain, e.g. "my-tenant.eu.auth0.com". Required.
+# --- Auth0 / JWT ----------------------------------------------------------------------
+# The Auth0 tenant's domain, e.g. `my-tenant.eu.auth0.com`.
+# Accepts a host name such as 'tenant.eu.auth0.com'. Required.
 auth0_domain = None
-# Where the deploy fetches the signing keys. None: https://<auth0_domain>/.well-known/jwks.json
-# A path or file:// URL is accepted (the local inventory serves its development key so).
+# Where the deploy fetches the signing keys (a path or `file://` URL also works). The
+# local inventory serves its development key from a file.
+# Accepts an https:// URL, a file:// URL or a path. Default:
+# https://<auth0_domain>/.well-known/jwks.json.
 jwks_url = None
-# The `aud` PostgREST requires: the API identifier for access tokens, the application's
-# client id for ID tokens. Required.
+# The `aud` PostgREST requires: the API identifier (access tokens) or the client id
+# (ID tokens).
+# Accepts a string without ':' or an absolute URI such as https://api.example.com.
+# Required.
 jwt_audience = None
-# The only `iss` accepted (checked by the database pre-request function, since
-# PostgREST 12 does not). None: https://<auth0_domain>/
+# The only `iss` accepted (checked in the database, since PostgREST 12 does not).
+# Accepts a string without ':' or an absolute URI such as https://api.example.com.
+# Default: https://<auth0_domain>/.
 jwt_issuer = None
-# The claim that carries the database role; namespaced, as the Auth0 Action sets it.
+# The claim naming the database role; namespaced, as the Auth0 Action sets it.
+# Accepts a printable claim name without quotes or backslashes.
 jwt_role_claim = "https://postgrest-demo.de/role"
 
-# --- Images (pinned; never "latest") -------------------------------------------------
-# Each a pinned tag ("name:tag") or digest ("name@sha256:<64 hex>"); the name may start
-# with a registry and port ("localhost:5000/pg:15").
+# --- Images ---------------------------------------------------------------------------
+# PostgREST's image, pinned. Each image a pinned tag ("name:tag") or digest
+# ("name@sha256:<64 hex>"); the name may start with a registry and port
+# ("localhost:5000/pg:15").
+# Accepts an image pinned by tag or digest (name:tag, name@sha256:<hex>), never
+# latest.
 postgrest_image = "postgrest/postgrest:v12.0.2"
+# PostgreSQL's image, pinned.
+# Accepts an image pinned by tag or digest (name:tag, name@sha256:<hex>), never
+# latest.
 postgres_image = "postgres:15.14-bookworm"
+# Swagger UI's image, pinned.
+# Accepts an image pinned by tag or digest (name:tag, name@sha256:<hex>), never
+# latest.
 swagger_image = "swaggerapi/swagger-ui:v5.17.14"
-# Where hosts get the images: "registry" (compose pulls them on the host) or
-# "controller" (for hosts without registry access: each image is exported once per run
-# from the controller's local Docker engine into build/image-cache/, then uploaded and
-# `docker load`ed on hosts whose copy differs; compose never pulls). A digest pin is
-# tagged "<name>:sha256-<hex>" on the host, since `docker load` drops repository digests.
+# Where hosts get the images: `registry` (compose pulls on the host) or `controller`
+# (exported from the controller's Docker engine and loaded on the host). controller:
+# for hosts without registry access; each image is exported once per run into
+# build/image-cache/ and loaded only where the host's copy differs. A digest pin is
+# tagged "<name>:sha256-<hex>" on the host, since `docker load` drops repository
+# digests.
+# Accepts one of registry, controller.
 image_source = "registry"
 
-# --- Network -------------------------------------------------------------------------
-# PostgREST's published address and port (loopback: put a TLS proxy in front).
+# --- Network --------------------------------------------------------------------------
+# The address PostgREST is published on (loopback: put a TLS proxy in front).
+# Accepts an IP address.
 postgrest_bind = "127.0.0.1"
+# The port PostgREST is published on.
+# Accepts a port number from 1 to 65535.
 postgrest_port = 3000
-# PostgREST's admin port (/live, /ready), always published on loopback only.
+# PostgREST's admin port (`/live`, `/ready`), published on loopback only.
+# Accepts a port number from 1 to 65535.
 postgrest_admin_port = 3001
-# The database's published address: loopback unless a private address is asked for.
+# The address the database is published on (never all interfaces by default).
+# Accepts an IP address.
 db_bind = "127.0.0.1"
+# The port the database is published on (db hosts), or reached at on db_host (api
+# hosts).
+# Accepts a port number from 1 to 65535.
 db_port = 5432
-# Swagger UI: off by default; points at public_api_url.
+# Deploy Swagger UI (it points at public_api_url).
+# Accepts true or false.
 swagger_enabled = False
+# The address Swagger UI is published on.
+# Accepts an IP address.
 swagger_bind = "127.0.0.1"
+# The port Swagger UI is published on.
+# Accepts a port number from 1 to 65535.
 swagger_port = 8080
-# The API's URL as clients see it. None: http://<postgrest_bind>:<postgrest_port>
+# The API's URL as clients see it (OpenAPI, Swagger UI).
+# Accepts an absolute http:// or https:// URL with a host and no user, query or
+# fragment. Default: http://<postgrest_bind>:<postgrest_port>.
 public_api_url = None
 
-# --- Topology ------------------------------------------------------------------------
-# "all": database and API on one host. "db": only the database (group_data/db.py sets
-# it for hosts in group `db`). "api": only PostgREST (+ Swagger UI) (group `api`),
-# reaching the database at db_host:db_port, or at external_db_uri.
+# --- Topology -------------------------------------------------------------------------
+# What a host runs: `all` (database and API), `db` (only the database) or `api` (only
+# PostgREST and Swagger UI). group_data/db.py and group_data/api.py set it for hosts
+# in groups db and api.
+# Accepts one of all, db, api. Default: all (db/api from groups).
 stack_role = "all"
 # The db host's private address, as api hosts reach it (its db_bind).
+# Accepts a host name or IP address. Default: none (required for api hosts).
 db_host = None
-# A managed database instead of the db service: postgres://HOST[:PORT]/DBNAME[?sslmode=require]
-# (no user or password in it). No db service is deployed; the SQL is applied to it once
-# per run from an api host, as db_superuser with STACK_POSTGRES_PASSWORD.
+# A managed database instead of the db service:
+# `postgres://HOST[:PORT]/DBNAME[?sslmode=require]`. No user or password in it. No db
+# service is deployed; the SQL is applied to it once per run from an api host, as
+# db_superuser with STACK_POSTGRES_PASSWORD.
+# Accepts postgres://HOST[:PORT]/DBNAME[?sslmode=require] with no user or password.
 external_db_uri = None
 
-# --- Database ------------------------------------------------------------------------
+# --- Database -------------------------------------------------------------------------
+# The database.
+# Accepts a lower-case SQL identifier (letters, digits, _).
 db_name = "app"
+# The database superuser.
+# Accepts a lower-case SQL identifier (letters, digits, _), not a reserved SQL key
+# word, not starting with pg_.
 db_superuser = "postgres"
+# The schema PostgREST exposes.
+# Accepts a lower-case SQL identifier (letters, digits, _), not a reserved SQL key
+# word, not starting with pg_.
 db_schema = "api"
+# The role of requests without a token.
+# Accepts a lower-case SQL identifier (letters, digits, _), not a reserved SQL key
+# word, not starting with pg_.
 db_anon_role = "api_anon"
+# The role of verified users (the role claim's usual value).
+# Accepts a lower-case SQL identifier (letters, digits, _), not a reserved SQL key
+# word, not starting with pg_.
 db_user_role = "api_user"
 
-# --- Secrets -------------------------------------------------------------------------
-# Placeholders only (printed masked by `pyinfra INVENTORY debug-inventory`): the values
-# come from the environment or secrets_file, never from host data or --data.
+# --- Secrets --------------------------------------------------------------------------
+# The database superuser's password. Placeholders only (printed masked by `pyinfra
+# INVENTORY debug-inventory`): the values come from the environment or secrets_file,
+# never from host data or --data.
+# Accepts only this placeholder: the value comes from $STACK_POSTGRES_PASSWORD or
+# secrets_file.
 postgres_password = SecretRef("STACK_POSTGRES_PASSWORD")
+# The password PostgREST logs in with (role `authenticator`).
+# Accepts only this placeholder: the value comes from $STACK_AUTHENTICATOR_PASSWORD or
+# secrets_file.
 authenticator_password = SecretRef("STACK_AUTHENTICATOR_PASSWORD")
-# Uncommitted KEY=value file read for STACK_POSTGRES_PASSWORD and
-# STACK_AUTHENTICATOR_PASSWORD when they are not in the environment (relative paths
-# are from the project root). See secrets.env.example.
+# Uncommitted `KEY=value` file of secrets, read when they are not in the environment.
+# See secrets.env.example.
+# Accepts a path (relative paths are from the project root). Default: none
+# (secrets/<env>.env in staging/prod).
 secrets_file = None
-# Generate missing secrets into secrets_file (local inventory only).
+# Generate missing secrets into secrets_file.
+# Accepts true or false. Default: false (true for local).
 generate_secrets = False
-# Development signing key (local inventory only): stands in for an Auth0 tenant.
+# Development RSA key standing in for Auth0 (local inventory only).
+# Accepts a path (relative paths are from the project root). Default: none (local
+# only).
 dev_signing_key = None

@@ -1,7 +1,9 @@
-"""Command line: ``python -m postgrest_stack render|jwks|token``.
+"""Command line: ``python -m postgrest_stack render|settings|settings-doc|jwks|token``.
 
   render INVENTORY [--host NAME] [--data k=v ...] --out DIR   files a host receives
   settings INVENTORY [--data k=v ...]                        effective settings per host (JSON)
+  settings-doc [--write | --check]                          the README settings table; --write
+                                                             regenerates it and group_data/all.py
   jwks check FILE_OR_URL [--canonical]                       exit 0 when usable; --canonical prints
                                                              the key file a deploy would push
   jwks fetch URL --out FILE                                  validate, then write the canonical file
@@ -18,8 +20,8 @@ import re
 import sys
 from pathlib import Path
 
-from . import jwks, project_path, render, secrets, settings, signing_keys
-from .host_data import one_host_data, parse_data_args
+from . import jwks, project_path, render, secrets, settings, settings_doc, signing_keys
+from .host_data import load_hosts, one_host, parse_data_args
 
 
 def _parse_ttl(text: str) -> int:
@@ -30,26 +32,37 @@ def _parse_ttl(text: str) -> int:
 
 
 def cmd_render(args) -> None:
-    _host, data = one_host_data(args.inventory, parse_data_args(args.data), args.host)
-    resolved = settings.resolve(data)
-    files = render.render(resolved, secrets.load(data))
+    host = one_host(args.inventory, parse_data_args(args.data), args.host)
+    resolved = settings.resolve(host.data, origin=host.origin)
+    files = render.render(resolved, secrets.load(host.data))
     render.write_tree(files, Path(args.out))
     for relative in sorted(files):
         print(relative)
 
 
 def cmd_settings(args) -> None:
-    """Every host's resolved settings, derived values included; secrets are never read."""
-    from dataclasses import asdict
-
-    from .host_data import hosts_data
-
+    """Every host's declared settings, derived values included; secrets are never read
+    (their masked placeholders are shown)."""
     report = {}
-    for host, data in hosts_data(args.inventory, parse_data_args(args.data)).items():
-        resolved = settings.resolve(data)
-        report[host] = {**asdict(resolved), "runs_db": resolved.runs_db, "runs_api": resolved.runs_api,
-                        **{name: str(data.get(name)) for name in secrets.SECRET_VARIABLES}}
+    for host in load_hosts(args.inventory, parse_data_args(args.data)):
+        values = settings.effective(host.data, origin=host.origin)
+        resolved = settings.Settings(**{name: values[name] for name in settings.FIELD_NAMES})
+        report[host.name] = {**values, "runs_db": resolved.runs_db, "runs_api": resolved.runs_api}
     print(json.dumps(report, indent=2, sort_keys=True))
+
+
+def cmd_settings_doc(args) -> None:
+    if args.write:
+        for path in settings_doc.write():
+            print(f"wrote {path}")
+        return
+    if args.check:
+        stale = settings_doc.stale()
+        if stale:
+            raise settings.SettingsError(f"out of date with the settings declaration: {', '.join(stale)}; "
+                                         "run python -m postgrest_stack settings-doc --write")
+        return
+    print(settings_doc.readme_table(), end="")
 
 
 def _warn(result: jwks.Jwks) -> None:
@@ -73,8 +86,9 @@ def cmd_jwks_fetch(args) -> None:
 
 
 def cmd_token(args) -> None:
-    _host, data = one_host_data(args.inventory, parse_data_args(args.data), args.host)
-    resolved = settings.resolve(data)
+    host = one_host(args.inventory, parse_data_args(args.data), args.host)
+    data = host.data
+    resolved = settings.resolve(data, origin=host.origin)
     if not data.get("dev_signing_key"):
         raise settings.SettingsError(
             "setting 'dev_signing_key' is not set: tokens can only be minted for the local development key"
@@ -116,6 +130,12 @@ def build_parser() -> argparse.ArgumentParser:
     settings_cmd.add_argument("inventory", help="pyinfra inventory file, e.g. inventories/prod.py")
     settings_cmd.add_argument("--data", action="append", default=[], metavar="KEY=VALUE")
     settings_cmd.set_defaults(func=cmd_settings)
+
+    doc_cmd = commands.add_parser("settings-doc", help="the README settings table, from the settings declaration")
+    mode = doc_cmd.add_mutually_exclusive_group()
+    mode.add_argument("--write", action="store_true", help="regenerate the README table and group_data/all.py")
+    mode.add_argument("--check", action="store_true", help="exit 1 when either is out of date")
+    doc_cmd.set_defaults(func=cmd_settings_doc)
 
     jwks_cmd = commands.add_parser("jwks", help="check or fetch a JWKS")
     jwks_sub = jwks_cmd.add_subparsers(dest="jwks_command", required=True)

@@ -1,17 +1,31 @@
-"""Load each host's settings exactly as ``pyinfra INVENTORY ...`` would see them.
+"""Load each host's settings exactly as ``pyinfra INVENTORY ...`` would see them, and
+say where each key came from.
 
 Uses pyinfra's own inventory loader (inventory file + ``group_data/*.py`` + ``--data``)
-so that ``render`` and ``token`` read the same values a deploy does.
+so that ``render``, ``settings`` and ``token`` read the same values a deploy does.
+
+pyinfra merges a host's data from layers (``pyinfra.api.host.HostData``), highest
+first: values a deploy script sets, ``--data`` (the inventory's override data), the
+host's own data in the inventory file, its groups' data (each group's data from the
+inventory file merged with ``group_data/<group>.py``) and the ``all`` data
+(``group_data/all.py``). :func:`origin_finder` walks the same layers to name where a
+key came from, for the message that refuses an unknown key.
 """
 
 from __future__ import annotations
 
+import ast
+import os
+import sys
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Iterable
 
 from . import PROJECT_ROOT
 from .settings import SettingsError
+
+Origin = Callable[[str], str]
 
 
 def parse_data_args(pairs: list[str]) -> dict[str, Any]:
@@ -29,8 +43,17 @@ def parse_data_args(pairs: list[str]) -> dict[str, Any]:
     return data
 
 
-def hosts_data(inventory_file: str, override_data: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """``{host name: effective data}`` for every host of the inventory."""
+@dataclass
+class LoadedHost:
+    """One inventory host: its effective data and where each key of it came from."""
+
+    name: str
+    data: dict[str, Any]
+    origin: Origin
+
+
+def load_hosts(inventory_file: str, override_data: dict[str, Any]) -> list[LoadedHost]:
+    """Every host of the inventory, in inventory order."""
     with warnings.catch_warnings():
         # pyinfra_cli monkey-patches the stdlib for gevent on import; nothing here uses
         # the network, so its warning about late patching is noise.
@@ -43,15 +66,145 @@ def hosts_data(inventory_file: str, override_data: dict[str, Any]) -> dict[str, 
         raise SettingsError(f"{inventory_file}: no such inventory file")
     with ctx_state.use(State(check_for_changes=False)):
         inventory = make_inventory_from_files(inventory_file, override_data, cwd=str(PROJECT_ROOT))
-        return {host.name: host.data.dict() for host in inventory}
+        dirs = group_data_dirs(PROJECT_ROOT, inventory_file)
+        return [LoadedHost(host.name, host.data.dict(),
+                           origin_finder(host, inventory_file=inventory_file, group_data_dirs=dirs, cwd=PROJECT_ROOT))
+                for host in inventory]
+
+
+def hosts_data(inventory_file: str, override_data: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """``{host name: effective data}`` for every host of the inventory."""
+    return {host.name: host.data for host in load_hosts(inventory_file, override_data)}
+
+
+def one_host(inventory_file: str, override_data: dict[str, Any], host: str | None) -> LoadedHost:
+    hosts = load_hosts(inventory_file, override_data)
+    if not hosts:
+        raise SettingsError(f"{inventory_file}: the inventory has no hosts")
+    if host is None:
+        return hosts[0]
+    for loaded in hosts:
+        if loaded.name == host:
+            return loaded
+    raise SettingsError(f"{inventory_file}: no host named {host!r} (hosts: {', '.join(h.name for h in hosts)})")
 
 
 def one_host_data(inventory_file: str, override_data: dict[str, Any], host: str | None) -> tuple[str, dict[str, Any]]:
-    data = hosts_data(inventory_file, override_data)
-    if host is None:
-        if not data:
-            raise SettingsError(f"{inventory_file}: the inventory has no hosts")
-        host = next(iter(data))
-    if host not in data:
-        raise SettingsError(f"{inventory_file}: no host named {host!r} (hosts: {', '.join(data)})")
-    return host, data[host]
+    loaded = one_host(inventory_file, override_data, host)
+    return loaded.name, loaded.data
+
+
+# --- Where a key came from ----------------------------------------------------------------
+
+
+def group_data_dirs(cwd: str | Path, inventory_file: str | None, extra: Iterable[str] = ()) -> list[Path]:
+    """The folders pyinfra reads group data from (pyinfra_cli.inventory.make_inventory_from_files):
+    ``<cwd>/group_data``, ``<inventory's folder>/group_data``, then ``--group-data`` ones."""
+    dirs = [Path(cwd) / "group_data"]
+    if inventory_file:
+        dirs.append(Path(inventory_file).resolve().parent / "group_data")
+    dirs.extend(Path(d) for d in extra)
+    unique = []
+    for d in dirs:
+        if d.resolve() not in [u.resolve() for u in unique]:
+            unique.append(d)
+    return unique
+
+
+def _assigned_names(path: Path) -> set[str]:
+    """Names a group data file assigns at its top level (read, not executed)."""
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return set()
+    names: set[str] = set()
+
+    def targets(node) -> Iterable[ast.expr]:
+        if isinstance(node, ast.Assign):
+            return node.targets
+        if isinstance(node, (ast.AnnAssign, ast.AugAssign)):
+            return [node.target]
+        return []
+
+    def visit(body):
+        for node in body:
+            for target in targets(node):
+                for leaf in ast.walk(target):
+                    if isinstance(leaf, ast.Name):
+                        names.add(leaf.id)
+            for block in ("body", "orelse", "finalbody"):
+                if isinstance(node, (ast.If, ast.Try, ast.With, ast.For)) and hasattr(node, block):
+                    visit(getattr(node, block))
+            if isinstance(node, ast.Try):
+                for handler in node.handlers:
+                    visit(handler.body)
+
+    visit(tree.body)
+    return names
+
+
+def _shown(path: Path, cwd: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(cwd.resolve()))
+    except ValueError:
+        return str(path)
+
+
+def origin_finder(host, *, inventory_file: str | None = None, group_data_dirs: Iterable[Path] = (),
+                  cwd: str | Path | None = None) -> Origin:
+    """``origin(key)``: where ``key`` of a pyinfra ``host``'s data came from, every place
+    that sets it, highest layer first (e.g. ``--data, group_data/prod.py``)."""
+    cwd = Path(cwd or os.getcwd())
+    dirs = list(group_data_dirs)
+    inventory_label = _shown(Path(inventory_file), cwd) if inventory_file else "the inventory file"
+    names_by_file: dict[Path, set[str]] = {}
+
+    def group_places(group: str, key: str) -> list[str]:
+        places = []
+        for folder in dirs:
+            path = folder / f"{group}.py"
+            if path.is_file():
+                if path not in names_by_file:
+                    names_by_file[path] = _assigned_names(path)
+                if key in names_by_file[path]:
+                    places.append(_shown(path, cwd))
+        return places or [f"{inventory_label}, group '{group}'"]
+
+    def origin(key: str) -> str:
+        inventory = host.inventory
+        places = []
+        if key in host.data.override_datas:
+            places.append("set by a deploy script")
+        if key in inventory.get_override_data():
+            places.append("--data")
+        if key in inventory.get_host_data(host.name):
+            places.append(f"{inventory_label}, host '{host.name}'")
+        groups = list(dict.fromkeys(host.groups))
+        for group in reversed(groups):  # later groups win in pyinfra's merge
+            if key in inventory.get_group_data(group):
+                places.extend(group_places(group, key))
+        if key in inventory.get_data():
+            places.extend(group_places("all", key))
+        return ", ".join(dict.fromkeys(places))
+
+    return origin
+
+
+def deploy_origin(host) -> Origin:
+    """:func:`origin_finder` for a host of the running ``pyinfra`` command: the inventory
+    file and ``--group-data`` folders are read back from its command line with pyinfra's
+    own parser (pyinfra keeps no record of them); without them the labels are generic."""
+    inventory_file, extra = None, ()
+    if "pyinfra_cli" in sys.modules:
+        try:
+            from pyinfra_cli.cli import cli
+
+            params = cli.make_context("pyinfra", sys.argv[1:], resilient_parsing=True).params
+            if params.get("inventory") and Path(params["inventory"]).is_file():
+                inventory_file = params["inventory"]
+            extra = params.get("group_data") or ()
+        except Exception:  # only labels depend on it
+            pass
+    cwd = getattr(host.state, "cwd", None) or os.getcwd()
+    return origin_finder(host, inventory_file=inventory_file, cwd=cwd,
+                         group_data_dirs=group_data_dirs(cwd, inventory_file, extra))

@@ -21,23 +21,9 @@ from typing import Any, Mapping
 
 from . import project_path
 from .atomic_write import write_atomic
-from .settings import SettingsError
+from .settings import SECRET_VARIABLES, SecretRef, SettingsError
 
-#: setting name -> environment variable / secrets-file key
-SECRET_VARIABLES = {
-    "postgres_password": "STACK_POSTGRES_PASSWORD",
-    "authenticator_password": "STACK_AUTHENTICATOR_PASSWORD",
-}
-class SecretRef(str):
-    """Placeholder for a secret in host data: its text is a mask naming the source."""
-
-    def __new__(cls, variable: str):
-        ref = super().__new__(cls, f"<secret from ${variable} or secrets_file>")
-        ref.variable = variable
-        return ref
-
-    def __reduce__(self):  # pyinfra copies data values: keep the type
-        return (SecretRef, (self.variable,))
+__all__ = ["SECRET_VARIABLES", "SecretRef", "load", "secrets_path"]
 
 
 # Safe in a .env file, a libpq URI and a SQL literal without any quoting games.

@@ -11,14 +11,25 @@ from typing import Any
 from pyinfra import logger
 
 from postgrest_stack import jwks, project_path, secrets, settings, signing_keys
+from postgrest_stack.host_data import Origin, deploy_origin
 from tasks import images
 
 CONTROLLER_ERRORS = (settings.SettingsError, jwks.JwksError, images.ControllerImageError)
 _jwks_by_url: dict[str, jwks.Jwks] = {}
 
 
-def settings_and_secrets(data: dict[str, Any]) -> tuple[settings.Settings, dict[str, str]]:
-    resolved = settings.resolve(data)
+def host_settings(host) -> settings.Settings:
+    """The host's settings; a key that is no setting (nor pyinfra's) is refused with
+    where it came from (--data, group_data/<group>.py, the inventory file)."""
+    return settings.resolve(host.data.dict(), origin=deploy_origin(host))
+
+
+def host_settings_and_secrets(host) -> tuple[settings.Settings, dict[str, str]]:
+    return settings_and_secrets(host.data.dict(), origin=deploy_origin(host))
+
+
+def settings_and_secrets(data: dict[str, Any], origin: Origin | None = None) -> tuple[settings.Settings, dict[str, str]]:
+    resolved = settings.resolve(data, origin=origin)
     found = secrets.load(data)
     if data.get("dev_signing_key"):
         # Local inventory: the development key stands in for the Auth0 tenant.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import runpy
 
 import pytest
@@ -15,8 +16,12 @@ SECRETS = {
 
 
 def group_defaults() -> dict:
-    data = runpy.run_path(str(ROOT / "group_data" / "all.py"))
-    return {k: v for k, v in data.items() if not k.startswith("__")}
+    """group_data/all.py as pyinfra reads it: its names, less dunders and imported ones."""
+    path = ROOT / "group_data" / "all.py"
+    imported = {alias.asname or alias.name for node in ast.walk(ast.parse(path.read_text()))
+                if isinstance(node, (ast.Import, ast.ImportFrom)) for alias in node.names}
+    data = runpy.run_path(str(path))
+    return {k: v for k, v in data.items() if not k.startswith("__") and k not in imported}
 
 
 @pytest.fixture

@@ -104,3 +104,79 @@ def test_generated_once_then_reused_0600_in_0700(tmp_path):
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     assert stack_secrets.load(data, {}) == first
     assert len(set(first.values())) == 2 and all(len(v) >= 16 for v in first.values())
+
+
+# --- Values PostgREST 12 or PostgreSQL would refuse later -------------------------------------
+
+
+def refused(data, **overrides) -> str:
+    with pytest.raises(settings.SettingsError) as error:
+        settings.resolve(dict(data, **overrides))
+    message = str(error.value)
+    assert "\n" not in message
+    return message
+
+
+def test_audience_postgrest_cannot_parse_is_refused(data):
+    # PostgREST 12: "Invalid Jwt audience": a value with ':' must be a URI (StringOrURI).
+    assert refused(data, jwt_audience="my api:v1").startswith("setting 'jwt_audience' must be a valid URI")
+    assert settings.resolve(dict(data, jwt_audience="urn:my-api:v1")).jwt_audience == "urn:my-api:v1"
+    # '$' is PostgREST config syntax, escaped by render.conf_string: a valid audience.
+    assert settings.resolve(dict(data, jwt_audience="a$b")).jwt_audience == "a$b"
+
+
+def test_public_api_url_must_be_an_absolute_http_url(data):
+    # PostgREST 12: "Malformed proxy uri".
+    assert refused(data, public_api_url="api.example.com").startswith(
+        "setting 'public_api_url' must be an absolute http:// or https:// URL")
+    assert "must be an absolute" in refused(data, public_api_url="https://api.example.com?x=1")
+
+
+@pytest.mark.parametrize(("name", "value", "message"), [
+    ("db_schema", "order", "setting 'db_schema' must not be a reserved SQL key word"),
+    ("db_user_role", "user", "setting 'db_user_role' must not be a reserved SQL key word"),
+    ("db_anon_role", "public", "setting 'db_anon_role' must not be 'public'"),
+    ("db_superuser", "user", "setting 'db_superuser' must not be a reserved SQL key word"),
+    ("db_schema", "pg_api", "setting 'db_schema' must not start with 'pg_'"),
+    ("db_anon_role", "pg_read_all_data", "setting 'db_anon_role' must not start with 'pg_'"),
+    ("db_superuser", "pg_admin", "setting 'db_superuser' must not start with 'pg_'"),
+])
+def test_reserved_sql_names_are_refused(data, name, value, message):
+    assert message in refused(data, **{name: value})
+
+
+@pytest.mark.parametrize(("uri", "message"), [
+    ("postgres://db.example.com/app?password=secret&user=admin", "must not carry 'password' in its query"),
+    ("postgres://db.example.com/app?sslmode=require&user=admin", "must not carry 'user' in its query"),
+    ("postgres://db.example.com/app?passfile=/root/.pgpass", "must not carry 'passfile' in its query"),
+    ("postgres://admin@db.example.com/app", "no user or password"),
+    ("postgres://db.example.com:99999/app", "must have a port from 1 to 65535, got '99999'"),
+])
+def test_external_db_uri_credentials_and_bad_ports_are_refused(data, uri, message):
+    text = refused(data, stack_role="api", external_db_uri=uri)
+    assert text.startswith("setting 'external_db_uri'") and message in text
+
+
+@pytest.mark.parametrize(("overrides", "names"), [
+    ({"postgrest_port": 3001}, ("postgrest_port", "postgrest_admin_port")),
+    ({"postgrest_port": 3001, "postgrest_bind": "10.0.0.5"}, ("postgrest_port", "postgrest_admin_port")),
+    ({"postgrest_port": 5432}, ("db_port", "postgrest_port")),
+    ({"db_port": 3001}, ("db_port", "postgrest_admin_port")),
+    ({"swagger_enabled": True, "public_api_url": "https://api.example.com", "swagger_port": 3000},
+     ("postgrest_port", "swagger_port")),
+    ({"db_bind": "0.0.0.0", "postgrest_bind": "10.0.0.5", "db_port": 3000}, ("db_port", "postgrest_port")),
+])
+def test_clashing_ports_are_refused_naming_both(data, overrides, names):
+    message = refused(data, **overrides)
+    assert message.startswith(f"settings '{names[0]}' and '{names[1]}' must differ"), message
+
+
+@pytest.mark.parametrize("overrides", [
+    {"postgrest_port": 5432, "stack_role": "api", "db_host": "10.0.0.5"},   # db_port is the db host's
+    {"postgrest_port": 5432, "postgrest_bind": "10.0.0.5"},                 # another address
+    {"swagger_port": 3000},                                                 # swagger not deployed
+    {"stack_role": "db", "db_port": 3000},                                  # no PostgREST on a db host
+])
+def test_ports_published_apart_are_accepted(data, overrides):
+    settings.resolve(dict(data, **overrides))
+

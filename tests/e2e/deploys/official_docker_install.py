@@ -10,7 +10,9 @@ from postgrest_stack import settings
 from postgrest_stack.probe import HostState
 from tasks.docker import ensure_docker
 
-resolved = settings.resolve(host.data.dict())
+# This script's own host data keys (not settings: the deploy would refuse them).
+TEST_KEYS = ("plan_out", "assume_init")
+resolved = settings.resolve({k: v for k, v in host.data.dict().items() if k not in TEST_KEYS})
 ensure_docker(resolved, HostState(init=host.data.get("assume_init", "systemd"), docker="missing"),
               install=True, start=True)
 
