@@ -7,7 +7,8 @@ Values are looked up in the environment (``STACK_POSTGRES_PASSWORD``,
 (``KEY=value`` lines with the same names). A value given in host data or with
 ``--data`` is refused (it would be printed by pyinfra and kept in shell history). With
 ``generate_secrets`` (the local inventory) a missing one is generated once into that
-file (0600 in a 0700 directory) and reused afterwards; otherwise a missing secret is a
+file (0600; its directory is created 0700 when it does not exist yet, and an existing
+one is never changed) and reused afterwards; otherwise a missing secret is a
 one-line error naming it and how to provide it.
 """
 
@@ -84,8 +85,20 @@ def load(data: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> d
 
 
 def _append(path: Path, values: dict[str, str]) -> None:
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.chmod(path.parent, 0o700)
+    _private_directory(path.parent)
     existing = path.read_bytes() if path.exists() else b"# Generated secrets: never commit this file.\n"
     added = "".join(f"{key}={value}\n" for key, value in values.items()).encode()
     write_atomic(path, existing + added, mode=0o600)
+
+
+def _private_directory(directory: Path) -> None:
+    """Create ``directory`` 0700 when it does not exist. An existing one is left as it
+    is: it may be shared (0755) or the project root."""
+    if directory.is_dir():
+        return
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        directory.mkdir(mode=0o700)
+    except FileExistsError:
+        return
+    os.chmod(directory, 0o700)  # whatever the umask

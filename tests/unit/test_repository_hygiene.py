@@ -30,6 +30,20 @@ def test_generated_secret_files_are_ignored(path):
     assert git("check-ignore", "--no-index", path).strip() == path
 
 
+# Names the README and secrets.env.example suggest for a secrets_file, wherever it is put.
+SUGGESTED_SECRET_FILES = ["secrets.env", "prod.secrets.env", "staging-secrets.env", "config/secrets.env",
+                          "deploy/prod.secrets.env", "secrets/other.env"]
+
+
+@pytest.mark.parametrize("path", SUGGESTED_SECRET_FILES)
+def test_every_suggested_secrets_file_name_is_ignored(path):
+    assert git("check-ignore", "--no-index", path).strip() == path
+
+
+def test_the_example_secrets_file_is_not_ignored():
+    assert git("check-ignore", "--no-index", "secrets.env.example").strip() == ""
+
+
 def test_secrets_files_named_by_group_data_are_ignored():
     for group_file in (ROOT / "group_data").glob("*.py"):
         for name in re.findall(r'^secrets_file = "([^"]+)"', group_file.read_text(), flags=re.M):

@@ -180,3 +180,37 @@ def test_clashing_ports_are_refused_naming_both(data, overrides, names):
 def test_ports_published_apart_are_accepted(data, overrides):
     settings.resolve(dict(data, **overrides))
 
+
+# --- The secrets file's directory ------------------------------------------------------------
+
+
+def test_existing_directory_of_the_secrets_file_is_never_chmodded(tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o755)
+    stack_secrets.load({"secrets_file": str(shared / "secrets.env"), "generate_secrets": True}, {})
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o755
+    assert stat.S_IMODE((shared / "secrets.env").stat().st_mode) == 0o600
+
+
+def test_secrets_file_at_the_project_root_leaves_the_root_alone(tmp_path, monkeypatch):
+    import postgrest_stack
+
+    root = tmp_path / "project"
+    root.mkdir()
+    root.chmod(0o755)
+    monkeypatch.setattr(postgrest_stack, "PROJECT_ROOT", root)
+    stack_secrets.load({"secrets_file": "secrets.env", "generate_secrets": True}, {})
+    assert (root / "secrets.env").exists()
+    assert stat.S_IMODE(root.stat().st_mode) == 0o755
+
+
+def test_new_directory_of_the_secrets_file_is_0700_whatever_the_umask(tmp_path):
+    import os
+
+    old = os.umask(0)
+    try:
+        stack_secrets.load({"secrets_file": str(tmp_path / "a" / "b" / "secrets.env"), "generate_secrets": True}, {})
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "a" / "b").stat().st_mode) == 0o700
