@@ -17,7 +17,8 @@ from pathlib import Path
 import jinja2
 
 from . import PROJECT_ROOT
-from . import key_proof
+from . import key_proof, scram
+from .atomic_write import write_atomic
 from .digests import KEY_FILE, digest_key
 from .images import compose_references
 from .settings import Settings
@@ -82,6 +83,16 @@ def compose_string(value: str) -> str:
     """A double-quoted YAML scalar for compose.yaml, with ``$`` doubled so compose
     never interpolates it (``${AUTHENTICATOR_PASSWORD}`` stays text)."""
     return json.dumps(value.replace("$", "$$"))
+
+
+def dollar_quote_tag(*values: str) -> str:
+    """A PostgreSQL dollar-quote tag that occurs in none of ``values`` (a ``$$`` inside a
+    setting would otherwise end a function body early)."""
+    tag, n = "$guard$", 0
+    while any(tag in value for value in values):
+        n += 1
+        tag = f"$guard{n}$"
+    return tag
 
 
 def sql_literal(value: str) -> str:
@@ -156,6 +167,7 @@ def render(settings: Settings, secrets: dict[str, str]) -> dict[str, RenderedFil
         "external_conninfo": external_conninfo(settings),
         "images": compose_references(settings),
         "rounds": key_proof.ROUNDS,
+        "guard_body_tag": dollar_quote_tag(settings.jwt_issuer),
     }
 
     def text(template: str) -> bytes:
@@ -172,6 +184,11 @@ def render(settings: Settings, secrets: dict[str, str]) -> dict[str, RenderedFil
     if settings.runs_api:
         files["postgrest/postgrest.conf"] = RenderedFile(text("postgrest.conf.j2"), 0o600, owner_uid=POSTGREST_UID)
     if settings.applies_sql:
+        context["authenticator_verifier"] = scram.verifier(
+            secrets["authenticator_password"], stack_name=settings.stack_name, role="authenticator")
+        if settings.runs_db:
+            context["superuser_verifier"] = scram.verifier(
+                secrets["postgres_password"], stack_name=settings.stack_name, role=settings.db_superuser)
         for template in sorted((TEMPLATES / "sql").glob("*.sql.j2")):
             name = template.name.removesuffix(".j2")
             # 01-roles.sql carries the authenticator's password.
@@ -188,13 +205,16 @@ def render(settings: Settings, secrets: dict[str, str]) -> dict[str, RenderedFil
 
 
 def write_tree(files: dict[str, RenderedFile], out: Path) -> None:
-    """Write rendered files under ``out`` with their modes (owners are left to the deploy)."""
+    """Write rendered files under ``out`` with their modes (owners are left to the deploy).
+
+    Directories get their stack modes even when they already exist, and every file is
+    created with its final mode before a byte is written (never readable in between).
+    """
     needed = {str(Path(name).parent) for name in files} | {"."}
     for relative, (mode, _uid) in DIRECTORIES.items():
         if relative not in needed:
             continue
         (out / relative).mkdir(mode=mode, parents=True, exist_ok=True)
+        (out / relative).chmod(mode)
     for relative, rendered in files.items():
-        path = out / relative
-        path.write_bytes(rendered.content)
-        path.chmod(rendered.mode)
+        write_atomic(out / relative, rendered.content, mode=rendered.mode)

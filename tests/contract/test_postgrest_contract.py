@@ -175,3 +175,9 @@ def test_role_claim_names_reach_postgrest(cluster, applied, tenant, tmp_path, cl
         assert response.status_code == 201, response.text
     finally:
         process.stop()
+
+
+def test_basic_authorization_for_a_proxy_is_anonymous(api):
+    """A Basic header (a basic-auth proxy in front) is not a token: the guard lets it pass."""
+    response = requests.get(api.url + "/todos", headers={"Authorization": "Basic dXNlcjpwYXNz"}, timeout=10)
+    assert response.status_code == 200, response.text

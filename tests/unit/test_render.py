@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from postgrest_stack import render, settings
+from postgrest_stack import render, scram, settings
 
 
 def rendered(data, secrets, **overrides):
@@ -36,14 +36,17 @@ def test_secrets_only_in_secret_files(data, secrets):
     files = rendered(data, secrets)
     for name, rendered_file in files.items():
         holds = [s for s in secrets.values() if s.encode() in rendered_file.content]
-        # The digest key is derived from the secrets (secret, but holds none of them).
-        assert bool(holds) == (rendered_file.secret and name != ".digest-key"), name
+        # The digest key is derived from the secrets and the roles SQL carries SCRAM
+        # verifiers: secret, but neither holds a password as such.
+        assert bool(holds) == (rendered_file.secret and name not in (".digest-key", "sql/01-roles.sql")), name
     env = text(files, ".env")
     assert "POSTGRES_PASSWORD" not in env  # the db container reads it from a file (no recreate on change)
     assert f"AUTHENTICATOR_PASSWORD={secrets['authenticator_password']}\n" in env
     assert text(files, "db/superuser-password") == secrets["postgres_password"]
     roles = text(files, "sql/01-roles.sql")
-    assert f"ALTER ROLE postgres WITH PASSWORD '{secrets['postgres_password']}';" in roles
+    verifier = scram.verifier(secrets["postgres_password"], stack_name="postgrest", role="postgres")
+    assert f"ALTER ROLE postgres WITH PASSWORD '{verifier}';" in roles
+    assert verifier.startswith("SCRAM-SHA-256$4096:")
 
 
 def test_compose_pins_images_and_never_latest(data, secrets):
@@ -147,8 +150,31 @@ def test_every_override_reaches_its_file(data, secrets, name, value, filename, e
 def test_secret_override_reaches_env_and_sql(data, secrets):
     files = rendered(data, dict(secrets, authenticator_password="another-password-123456"))
     assert "AUTHENTICATOR_PASSWORD=another-password-123456\n" in text(files, ".env")
-    assert "PASSWORD 'another-password-123456'" in text(files, "sql/01-roles.sql")
+    verifier = scram.verifier("another-password-123456", stack_name="postgrest", role="authenticator")
+    assert f"PASSWORD '{verifier}'" in text(files, "sql/01-roles.sql")
+    assert "another-password-123456" not in text(files, "sql/01-roles.sql")
 
 
 def test_render_is_deterministic(data, secrets):
     assert rendered(data, secrets) == rendered(data, secrets)
+
+
+def test_write_tree_gives_an_existing_out_its_modes_and_never_a_readable_secret(data, secrets, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    out.mkdir(mode=0o755)
+    (out / "bin").mkdir(mode=0o777)
+    out.chmod(0o755)
+    (out / "bin").chmod(0o777)
+    files = rendered(data, secrets)
+    created_modes = []
+    real_open = __import__("os").fdopen
+
+    def spy(fd, *args, **kwargs):  # the mode a file has when its bytes are written
+        created_modes.append(__import__("os").fstat(fd).st_mode & 0o777)
+        return real_open(fd, *args, **kwargs)
+
+    monkeypatch.setattr("os.fdopen", spy)
+    render.write_tree(files, out)
+    assert oct(out.stat().st_mode & 0o777) == "0o700" and oct((out / "bin").stat().st_mode & 0o777) == "0o700"
+    assert (out / ".env").stat().st_mode & 0o777 == 0o600
+    assert created_modes and all(mode & 0o077 == 0 for mode in created_modes)
