@@ -11,7 +11,7 @@ from pyinfra.api.exceptions import PyinfraError
 
 from postgrest_stack import plan as planning
 from postgrest_stack import render
-from tasks import controller, keys
+from tasks import controller, rotation
 from tasks.docker import ensure_docker
 from tasks.images import image_ids, load_images
 from tasks.probe_host import probe_host
@@ -31,6 +31,6 @@ ensure_docker(settings, state, install=plan.install_docker, start=plan.start_doc
 load_images(carried, plan.load_images)
 apply_stack(settings, files, state, plan)
 if plan.rotate_keys:
-    keys.rotate(settings, jwks, settings.smoke_token_command)
+    rotation.register(settings, jwks, state.jwks_kids)
 if plan.gate:
     health_gate(settings, jwks.canonical)

@@ -16,7 +16,7 @@ from pyinfra.api.exceptions import PyinfraError
 from postgrest_stack.render import JWKS_FILE
 
 PROVE_KEYS = "bin/prove-keys"
-from tasks import controller, keys
+from tasks import controller, rotation
 from tasks.probe_host import probe_host
 
 try:
@@ -39,4 +39,4 @@ else:
     if deployed.sha256 == jwks.sha256:
         logger.info(f"{host.print_prefix}keys unchanged [{', '.join(jwks.kids)}]")
     else:
-        keys.rotate(settings, jwks, settings.smoke_token_command)
+        rotation.register(settings, jwks, state.jwks_kids)

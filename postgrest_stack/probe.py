@@ -8,11 +8,12 @@ remote command, and the decisions stay pure (see plan.py).
 
 from __future__ import annotations
 
+import json
 import shlex
 from dataclasses import dataclass, field
 
 from .digests import KEY_FILE
-from .render import GUARD_SCHEMA
+from .render import GUARD_SCHEMA, JWKS_FILE
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,8 @@ class HostState:
     services: dict[str, ServiceState] = field(default_factory=dict)
     ready: int | None = None
     sql_digest: str | None = None
+    #: The kids of the deployed key file (postgrest/jwks.json), in its order.
+    jwks_kids: list[str] = field(default_factory=list)
     #: image_source = controller: reference compose uses -> image ID the host holds under it (None: none).
     images: dict[str, str | None] = field(default_factory=dict)
 
@@ -87,6 +90,8 @@ def _files_command(app: str, secret_files: tuple[str, ...]) -> str:
         '      *) printf \'sha %s %s\\n\' "$(sha256sum < "$f" | cut -d" " -f1)" "${f#./}" ;;\n'
         "    esac\n"
         "  done\n"
+        # The key file is public: its kids come with the probe, not a second command.
+        f"  [ -f {shlex.quote(JWKS_FILE)} ] && printf 'jwks %s\\n' \"$(head -c 65536 {shlex.quote(JWKS_FILE)} | tr -d '\\n')\"\n"
         "  cd /\n"
         "fi"
     )
@@ -145,6 +150,13 @@ def _digest_command(app: str, project: str, external: tuple[str, str] | None) ->
             "fi")
 
 
+def _kids(text: str) -> list[str]:
+    try:
+        return [str(key.get("kid", "?")) for key in json.loads(text)["keys"]]
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return []
+
+
 def parse(lines: list[str], app_dir: str) -> HostState:
     state = HostState()
     shas: dict[str, str] = {}
@@ -174,6 +186,8 @@ def parse(lines: list[str], app_dir: str) -> HostState:
             state.ready = int(value) if value.isdigit() else None
         elif word == "sqldigest":
             state.sql_digest = rest.strip() or None
+        elif word == "jwks":
+            state.jwks_kids = _kids(rest)
         elif word == "image":
             reference, _, image_id = rest.strip().partition(" ")
             state.images[reference] = image_id.strip() or None

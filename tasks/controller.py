@@ -1,7 +1,8 @@
-"""Work done once per run on the controller, before any host is touched.
+"""Work done on the controller, before any host is touched.
 
-pyinfra executes deploy.py once per host in one process; this module's cache makes
-the JWKS fetched and validated once, so every host of a run receives the same bytes.
+pyinfra executes deploy.py once per host in one process: the JWKS is fetched and
+validated once per run (kept in the run's shared state, tasks/run.py), so every host
+of a run receives the same bytes.
 """
 
 from __future__ import annotations
@@ -9,13 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 from pyinfra import logger
+from pyinfra import state as pyinfra_state
 
 from postgrest_stack import jwks, project_path, secrets, settings, signing_keys
 from postgrest_stack.host_data import Origin, deploy_origin
-from tasks import images
+from tasks import images, run
 
 CONTROLLER_ERRORS = (settings.SettingsError, jwks.JwksError, images.ControllerImageError)
-_jwks_by_url: dict[str, jwks.Jwks] = {}
 
 
 def host_settings(host) -> settings.Settings:
@@ -38,13 +39,14 @@ def settings_and_secrets(data: dict[str, Any], origin: Origin | None = None) -> 
 
 
 def jwks_once(resolved: settings.Settings) -> jwks.Jwks:
+    fetched = run.of(pyinfra_state).jwks_by_url
     url = resolved.jwks_url
-    if url not in _jwks_by_url:
+    if url not in fetched:
         source = url if "://" in url else str(project_path(url))
-        _jwks_by_url[url] = jwks.fetch(source, deadline_seconds=resolved.jwks_fetch_timeout)
-        for warning in _jwks_by_url[url].warnings:
+        fetched[url] = jwks.fetch(source, deadline_seconds=resolved.jwks_fetch_timeout)
+        for warning in fetched[url].warnings:
             logger.warning(f"JWKS: {warning}")
-    return _jwks_by_url[url]
+    return fetched[url]
 
 
 def images_once(resolved: settings.Settings) -> dict[str, images.CarriedImage]:

@@ -7,9 +7,9 @@ the file as keys (HS256 tokens made of its bytes must get 401, see key_proof.py)
 when a `smoke_token_command` is configured, require 200 for a fresh token sent from
 the host.
 
-Hosts go one at a time, in inventory order: while preparing, each host that needs new
-keys registers here; one operation then walks them in order. A host that fails gets
-its previous keys back (reloaded, /ready confirmed) and no later host is touched.
+These are one host's steps (:func:`rotate_host`); tasks/rotation.py decides the order
+hosts go in (one at a time, inventory order, stop at the first failure). A host that
+fails gets its previous keys back (reloaded, /ready confirmed).
 """
 
 from __future__ import annotations
@@ -19,35 +19,17 @@ import posixpath
 import shlex
 import subprocess
 import time
-from dataclasses import dataclass
 
-from pyinfra import host, logger, state
-from pyinfra.api import StringCommand, operation
+from pyinfra.api import StringCommand
 from pyinfra.api.exceptions import OperationError
 from pyinfra.api.host import Host
-from pyinfra.facts.files import FileContents
-from pyinfra.operations import python
 
 from postgrest_stack import key_proof
-from postgrest_stack.jwks import Jwks
 from postgrest_stack.render import JWKS_FILE, POSTGREST_UID, smoke_url
 from postgrest_stack.settings import Settings
 from tasks import files
 
 SMOKE_ATTEMPTS = 10  # a reload is asynchronous: give it a few seconds to take effect
-
-
-@dataclass
-class _Rotation:
-    settings: Settings
-    key_file: bytes
-    before: list[str]
-    smoke_token_command: str | None
-    outcome: str | None = None  # None: not run yet; "" done; else the failure
-
-
-#: Hosts of this run that need new keys, by name (filled while preparing).
-_rotations: dict[str, _Rotation] = {}
 
 
 def kids_of(raw: bytes | None) -> list[str]:
@@ -57,56 +39,12 @@ def kids_of(raw: bytes | None) -> list[str]:
         return []
 
 
-def deployed_kids(settings: Settings) -> list[str]:
-    lines = host.get_fact(FileContents, path=posixpath.join(settings.app_dir, JWKS_FILE))
-    return kids_of("\n".join(lines).encode()) if lines else []
-
-
 def summary(before: list[str], after: list[str]) -> str:
     added = [k for k in after if k not in before]
     removed = [k for k in before if k not in after]
     unchanged = [k for k in after if k in before]
     return (f"keys before [{', '.join(before)}] after [{', '.join(after)}]: "
             f"added [{', '.join(added)}], removed [{', '.join(removed)}], unchanged [{', '.join(unchanged)}]")
-
-
-def rotate(settings: Settings, jwks: Jwks, smoke_token_command: str | None):
-    """Register this host for rotation and add the steps that carry it out."""
-    _rotations[host.name] = _Rotation(settings, jwks.canonical, deployed_kids(settings), smoke_token_command)
-    # One operation for the whole run (the first host to reach it carries it) walks
-    # every registered host in inventory order.
-    python.call(name="Rotate signing keys, one host at a time", function=_rotate_in_order, _run_once=True)
-    report_outcome(name="Key rotation outcome")
-
-
-@operation(is_idempotent=False)
-def report_outcome():
-    """Fail the host with its rotation failure as one line (a callback exception would
-    print a traceback). Yields nothing, so changes nothing, when the host rotated."""
-    rotation = _rotations.get(host.name)
-    if rotation is None or not state.is_executing:
-        return
-    reason = rotation.outcome
-    if reason is None:
-        reason = f"{host.name}: not rotated: the run stopped before reaching it"
-    if reason:
-        yield StringCommand(f"echo {shlex.quote(reason)} >&2; exit 1")
-
-
-def _rotate_in_order():
-    failed: list[str] = []
-    for target in state.inventory:
-        rotation = _rotations.get(target.name)
-        if rotation is None or rotation.outcome is not None:
-            continue
-        if target not in state.active_hosts:
-            rotation.outcome = f"{target.name}: not rotated: the host dropped out of the run"
-        elif failed:
-            rotation.outcome = f"{target.name}: not rotated: the run stopped after {', '.join(failed)} failed"
-        else:
-            rotation.outcome = _rotate(target, rotation)
-            if rotation.outcome:
-                failed.append(target.name)
 
 
 def _run(target: Host, command: str, **kwargs) -> tuple[bool, str]:
@@ -164,31 +102,30 @@ def _reload(target: Host, app: str) -> None:
         raise OperationError(f"{target.name}: reload failed: {out}")
 
 
-def _rotate(target: Host, rotation: _Rotation) -> str:
+def rotate_host(target: Host, settings: Settings, key_file: bytes, before: list[str]) -> str:
     """Rotate one host; return "" on success, else the one-line reason (after rollback)."""
-    app = rotation.settings.app_dir
+    app = settings.app_dir
     try:
-        _replace_key_file(target, app, content=rotation.key_file)
+        _replace_key_file(target, app, content=key_file)
     except OperationError as error:
         return str(error)
     reason = None
     try:
         _reload(target, app)
-        reason = _prove_read_as_keys(target, rotation.settings, rotation.key_file)
-        if reason is None and rotation.smoke_token_command:
-            reason = _smoke(target, rotation.settings, rotation.smoke_token_command)
+        reason = _prove_read_as_keys(target, settings, key_file)
+        if reason is None and settings.smoke_token_command:
+            reason = _smoke(target, settings, settings.smoke_token_command)
     except OperationError as error:
         reason = str(error)
     except subprocess.TimeoutExpired:
-        reason = f"smoke_token_command printed no token within {rotation.settings.health_timeout} s (health_timeout)"
+        reason = f"smoke_token_command printed no token within {settings.health_timeout} s (health_timeout)"
     except (subprocess.SubprocessError, OSError) as error:
         reason = f"smoke_token_command failed ({error.__class__.__name__})"
     if reason is None:
-        logger.info(f"{target.print_prefix}{summary(rotation.before, kids_of(rotation.key_file))}")
         return ""
     try:
         _replace_key_file(target, app, source=posixpath.join(app, JWKS_FILE + ".prev"))
         _reload(target, app)
     except OperationError as error:
         return f"{target.name}: {reason}; ROLLBACK FAILED: {error}"
-    return f"{target.name}: {reason}; rolled back to the previous keys [{', '.join(rotation.before)}]"
+    return f"{target.name}: {reason}; rolled back to the previous keys [{', '.join(before)}]"

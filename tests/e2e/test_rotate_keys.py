@@ -64,8 +64,8 @@ def smoke_command(tenant, key):
             f"--audience {AUDIENCE} --issuer {ISSUER}")
 
 
-def rotate(hosts, **overrides):
-    return run_pyinfra(list(hosts), "rotate_keys.py", **overrides)
+def rotate(hosts, *extra, **overrides):
+    return run_pyinfra(list(hosts), "rotate_keys.py", *extra, **overrides)
 
 
 def key_files(hosts):
@@ -78,6 +78,17 @@ def test_rotation_with_nothing_new_changes_nothing(hosts, tenant):
     assert run.changed == []
     assert run.output.count("keys unchanged") == 2
     assert [t.containers() for t in hosts] == before
+
+
+def test_dry_run_lists_each_hosts_rotation_and_changes_nothing(hosts, tenant):
+    before = key_files(hosts)
+    tenant.publish("k2", "k3")
+    run = rotate(hosts, "--dry")
+    assert run.returncode == 0, run.output[-3000:]
+    for name in ("rot-a", "rot-b"):
+        assert f"[{name}] key rotation planned: [" in run.output
+    assert "steps: write jwks.json (previous kept as .prev), SIGUSR2, /ready, key proof" in run.output
+    assert key_files(hosts) == before
 
 
 def test_zero_downtime_rotation(hosts, tenant):
@@ -106,6 +117,8 @@ def test_zero_downtime_rotation(hosts, tenant):
         stop.set()
         thread.join()
     run.check()
+    # Each host's own operation reports its own change.
+    assert run.results["Rotate signing keys, one host at a time"] == (2, 0, 0)
     assert len(answers) >= REQUESTS_AT_LEAST
     assert [a for a in answers if not 200 <= a < 300] == []
     kid = {name: signing_keys.kid_of(tenant.keys[name]) for name in ("k1", "k2", "k3")}
