@@ -50,5 +50,8 @@ def jwks_once(resolved: settings.Settings) -> jwks.Jwks:
 
 
 def images_once(resolved: settings.Settings) -> dict[str, images.CarriedImage]:
-    """image_source = controller: the host's images, exported once per run (images.IMAGE_CACHE)."""
-    return images.IMAGE_CACHE.carry(resolved)
+    """image_source = controller: the host's images, exported once per run (one cache per run)."""
+    shared = run.of(pyinfra_state)
+    if shared.images is None:
+        shared.images = images.ControllerImageCache(images.CACHE_DIR)
+    return shared.images.carry(resolved)

@@ -1,6 +1,7 @@
 """Images without a registry: ``image_source = "controller"`` carries them from the controller.
 
-Controller side, once per run (:data:`IMAGE_CACHE`, the run's one cache): each pinned
+Controller side, once per run (one :class:`ControllerImageCache` in the run's shared
+state, tasks/run.py): each pinned
 image a host needs (``postgres_image`` where it runs the db or applies SQL to an
 external database, ``postgrest_image`` where it runs the api, ``swagger_image`` with
 ``swagger_enabled``) is looked up in the controller's local Docker engine with the
@@ -160,10 +161,6 @@ class ControllerImageCache:
 
 def _one_line(error: BaseException) -> str:
     return " ".join(str(error).split())
-
-
-#: The run's one image cache: a pinned image is looked up and exported once per run.
-IMAGE_CACHE = ControllerImageCache(CACHE_DIR)
 
 
 def image_ids(carried: dict[str, CarriedImage]) -> dict[str, str]:
