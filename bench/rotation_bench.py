@@ -21,7 +21,9 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from postgrest_stack import key_proof, settings  # noqa: E402
 from postgrest_stack.atomic_write import write_atomic  # noqa: E402
+from tests.unit.conftest import group_defaults  # noqa: E402
 from tests.e2e.harness import Target, bearer, run_pyinfra  # noqa: E402
 from tests.harness.auth0 import JwksEndpoint, Tenant  # noqa: E402
 
@@ -71,6 +73,23 @@ def main() -> None:
             target.deploy().check()
             url = f"{target.api}/todos"
 
+            # Where a rotation's time goes: pyinfra itself (start, connect, the one probe,
+            # the JWKS fetch: a run with nothing to rotate), then the host-side steps.
+            breakdown = {}
+            started = time.monotonic()
+            run_pyinfra([target], "rotate_keys.py").check()
+            breakdown["pyinfra start + connect + probe + JWKS (no-op run)"] = time.monotonic() - started
+            resolved = settings.resolve({**group_defaults(), **target.data})
+            proof = key_proof.stdin_for(key_proof.forged_tokens(
+                (target.app_dir / "postgrest/jwks.json").read_bytes(), resolved))
+            for label, argv, stdin in (("bin/reload-postgrest (SIGUSR2, Config reloaded, /ready)",
+                                        [str(target.app_dir / "bin/reload-postgrest")], None),
+                                       ("bin/prove-keys (2 rounds)", ["sh", str(target.app_dir / "bin/prove-keys")], proof),
+                                       ("one SSH command", target.sshd.ssh_command("true"), None)):
+                started = time.monotonic()
+                subprocess.run(argv, input=stdin, text=True, check=True, capture_output=True)
+                breakdown[label] = time.monotonic() - started
+
             tenant.publish("k2", "k3")
             with ClientLoop(url, tok("k2")) as reload_loop:
                 started = time.monotonic()
@@ -82,7 +101,7 @@ def main() -> None:
             with ClientLoop(url, tok("k3")) as restart_loop:
                 started = time.monotonic()
                 key_file = target.app_dir / "postgrest/jwks.json"
-                write_atomic(key_file, tenant.jwks(), mode=0o600)
+                write_atomic(key_file, tenant.key_file(), mode=0o600)
                 os.chown(key_file, 1000, 0)  # PostgREST runs as uid 1000
                 subprocess.run([str(target.app_dir / "bin/compose"), "restart", "postgrest"], check=True,
                                capture_output=True)
@@ -98,6 +117,9 @@ def main() -> None:
         finally:
             target.destroy()
 
+    print("where a rotation's time goes (one host):")
+    for label, seconds in breakdown.items():
+        print(f"  {label:<58}{seconds:>6.2f}s")
     print(f"{'method':<28}{'wall time':>10}{'requests':>10}{'failed':>8}")
     print(f"{'rotate_keys.py (SIGUSR2)':<28}{reload_seconds:>9.2f}s{reload_loop.ok + reload_loop.failed:>10}{reload_loop.failed:>8}")
     print(f"{'file + container restart':<28}{restart_seconds:>9.2f}s{restart_loop.ok + restart_loop.failed:>10}{restart_loop.failed:>8}")

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 REFUSED = "401"
 LIFETIME_SECONDS = 900
 #: How often bin/prove-keys sends each token (a reload takes effect asynchronously).
-ROUNDS = 4
+ROUNDS = 2
 
 
 def _b64url(data: bytes) -> str:
