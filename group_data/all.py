@@ -66,12 +66,22 @@ jwt_issuer = None
 jwt_role_claim = "https://postgrest-demo.de/role"
 
 # --- Images ---------------------------------------------------------------------------
-# PostgREST's image, pinned. Each image a pinned tag ("name:tag") or digest
+# PostgREST's image, pinned; the default stays on v12.0.2, the one release the tests
+# run (README: Upgrading PostgREST). Each image a pinned tag ("name:tag") or digest
 # ("name@sha256:<64 hex>"); the name may start with a registry and port
-# ("localhost:5000/pg:15").
+# ("localhost:5000/pg:15"). The PostgREST tag also decides the configuration rendered
+# for it (postgrest_stack/versions.py).
 # Accepts an image pinned by tag or digest (name:tag, name@sha256:<hex>), never
 # latest.
 postgrest_image = "postgrest/postgrest:v12.0.2"
+# PostgREST's version, for a `postgrest_image` pinned by digest (or by a tag naming no
+# version); else read from the tag. Decides what postgrest.conf, compose's healthcheck
+# and the health gate look like. Given with a tag that names a version, the two must
+# agree.
+# Accepts a PostgREST release of a supported line (12.0.x, 12.2.x, 13.0.x, 14.x or
+# 16.x), e.g. 12.0.2, 12.2.12, 13.0.8, 14.17, 16.2. Default: from postgrest_image's
+# tag (12.0.2).
+postgrest_version = None
 # PostgreSQL's image, pinned.
 # Accepts an image pinned by tag or digest (name:tag, name@sha256:<hex>), never
 # latest.

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +16,7 @@ from pathlib import Path
 import jinja2
 
 from . import PROJECT_ROOT
-from . import key_proof, scram
+from . import key_proof, scram, versions
 from .atomic_write import write_atomic
 from .digests import KEY_FILE, digest_key
 from .images import compose_references
@@ -30,7 +29,6 @@ PRE_REQUEST = f"{GUARD_SCHEMA}.check_token"
 POSTGREST_UID = 1000
 #: The official postgres image's postgres user.
 POSTGRES_UID = 999
-_PLAIN_JSPATH_KEY = re.compile(r"^[A-Za-z0-9_$@]+$")
 
 
 @dataclass(frozen=True)
@@ -59,10 +57,8 @@ JWKS_FILE = "postgrest/jwks.json"
 
 
 def role_claim_jspath(claim: str) -> str:
-    """PostgREST's JSPath for a top-level claim: ``.role`` or ``."https://x/role"``."""
-    if _PLAIN_JSPATH_KEY.match(claim):
-        return f".{claim}"
-    return f'."{claim}"'
+    """PostgREST's JSPath (12 to 14) for a top-level claim: ``.role`` or ``."https://x/role"``."""
+    return versions.role_claim_path(claim, "jspath")
 
 
 def conf_string(value: str) -> str:
@@ -155,11 +151,17 @@ def smoke_url(settings: Settings) -> str:
 def render(settings: Settings, secrets: dict[str, str]) -> dict[str, RenderedFile]:
     """Return ``{path relative to app_dir: RenderedFile}`` for one host."""
     env = _environment()
+    pgrst = versions.profile(settings.postgrest_version)
     context = {
         "s": settings,
+        # What this PostgREST release needs (postgrest_stack/versions.py).
+        "pgrst": pgrst,
+        "ready_command": " ".join(shlex.quote(arg) for arg in pgrst.ready_argv),
+        "healthcheck_test": json.dumps(["CMD", *pgrst.ready_argv]),
+        "ready_what": "not ready (postgrest --ready)" if pgrst.ready_check == "container" else "/ready not 200",
         "secrets": secrets,
         "db_uri": db_uri(settings),
-        "role_claim_path": role_claim_jspath(settings.jwt_role_claim),
+        "role_claim_path": versions.role_claim_path(settings.jwt_role_claim, pgrst.role_claim_syntax),
         "guard_schema": GUARD_SCHEMA,
         "pre_request": PRE_REQUEST,
         "api_url": smoke_url(settings),
@@ -182,7 +184,10 @@ def render(settings: Settings, secrets: dict[str, str]) -> dict[str, RenderedFil
         files["db/superuser-password"] = RenderedFile(
             secrets["postgres_password"].encode(), 0o600, owner_uid=POSTGRES_UID, secret=True)
     if settings.runs_api:
-        files["postgrest/postgrest.conf"] = RenderedFile(text("postgrest.conf.j2"), 0o600, owner_uid=POSTGREST_UID)
+        conf = text("postgrest.conf.j2")
+        # Only keys this release reads, in the syntax it parses; else no host gets it.
+        versions.check_config(pgrst, conf.decode())
+        files["postgrest/postgrest.conf"] = RenderedFile(conf, 0o600, owner_uid=POSTGREST_UID)
     if settings.applies_sql:
         context["authenticator_verifier"] = scram.verifier(
             secrets["authenticator_password"], stack_name=settings.stack_name, role="authenticator")

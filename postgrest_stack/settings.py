@@ -28,6 +28,8 @@ from functools import lru_cache
 from typing import Any, Callable, Mapping
 from urllib.parse import parse_qsl
 
+from . import versions
+
 
 class SettingsError(ValueError):
     """A setting is missing or malformed; the message names it."""
@@ -428,6 +430,24 @@ class RoleClaim(Check):
         return value
 
 
+class PostgrestVersion(Check):
+    """A PostgREST release of a line this stack renders a configuration for (versions.py)."""
+
+    accepts = (f"a PostgREST release of a supported line ({versions.SUPPORTED_TEXT}), "
+               "e.g. 12.0.2, 12.2.12, 13.0.8, 14.17, 16.2")
+
+    def __call__(self, name, value):
+        value = _line(name, value)
+        release = versions.parse_release(value)
+        if release is None:
+            raise SettingsError(f"setting '{name}' must be a PostgREST version such as 12.0.2 or 14.17 "
+                                f"(supported: {versions.SUPPORTED_TEXT}), got {value!r}")
+        if release.line is None:
+            raise SettingsError(f"setting '{name}' names PostgREST {release}, which this stack has no "
+                                f"configuration for (supported: {versions.SUPPORTED_TEXT})")
+        return str(release)
+
+
 class Command(Check):
     accepts = "a shell command run on the controller"
 
@@ -523,9 +543,17 @@ SETTINGS: tuple[Setting, ...] = (
             "The claim naming the database role; namespaced, as the Auth0 Action sets it.", "Auth0 / JWT"),
     # --- Images
     Setting("postgrest_image", str, "postgrest/postgrest:v12.0.2", Image(),
-            "PostgREST's image, pinned.", "Images",
+            "PostgREST's image, pinned; the default stays on v12.0.2, the one release the tests run "
+            "(README: Upgrading PostgREST).", "Images",
             details='Each image a pinned tag ("name:tag") or digest ("name@sha256:<64 hex>"); the name may '
-                    'start with a registry and port ("localhost:5000/pg:15").'),
+                    'start with a registry and port ("localhost:5000/pg:15"). The PostgREST tag also decides '
+                    'the configuration rendered for it (postgrest_stack/versions.py).'),
+    Setting("postgrest_version", str | None, None, PostgrestVersion(),
+            "PostgREST's version, for a `postgrest_image` pinned by digest (or by a tag naming no version); "
+            "else read from the tag.", "Images",
+            default_doc="from `postgrest_image`'s tag (`12.0.2`)",
+            details="Decides what postgrest.conf, compose's healthcheck and the health gate look like. "
+                    "Given with a tag that names a version, the two must agree."),
     Setting("postgres_image", str, "postgres:15.14-bookworm", Image(), "PostgreSQL's image, pinned.", "Images"),
     Setting("swagger_image", str, "swaggerapi/swagger-ui:v5.17.14", Image(), "Swagger UI's image, pinned.",
             "Images"),
@@ -726,6 +754,7 @@ def effective(data: Mapping[str, Any], origin: Callable[[str], str] | None = Non
     if not public_api_url_given:
         bind = values["postgrest_bind"]
         values["public_api_url"] = f"http://{f'[{bind}]' if ':' in bind else bind}:{values['postgrest_port']}"
+    values["postgrest_version"] = _postgrest_version(values["postgrest_image"], values["postgrest_version"])
     settings = Settings(**{name: values[name] for name in FIELD_NAMES})
     _check_together(settings, public_api_url_given)
     return values
@@ -740,8 +769,49 @@ def resolve(data: Mapping[str, Any], origin: Callable[[str], str] | None = None)
     return Settings(**{name: values[name] for name in FIELD_NAMES})
 
 
+def _postgrest_version(image: str, given: str | None) -> str:
+    """The PostgREST release a host runs: ``postgrest_version`` when given, else the one
+    ``postgrest_image``'s tag names; refused (one line) when neither names a supported one."""
+    from_tag = versions.release_of_tag(IMAGE_REFERENCE.match(image)["tag"])
+    if given is not None:
+        if from_tag is not None and str(from_tag) != given:
+            raise SettingsError(f"settings 'postgrest_image' and 'postgrest_version' disagree: the image tag names "
+                                f"PostgREST {from_tag}, postgrest_version is {given}")
+        return given
+    if from_tag is None:
+        raise SettingsError(f"setting 'postgrest_version' is not set: 'postgrest_image' ({image}) names no "
+                            f"PostgREST version (a digest pin or a tag such as 'devel'); give the image's version "
+                            f"(supported: {versions.SUPPORTED_TEXT})")
+    if from_tag.line is None:
+        raise SettingsError(f"setting 'postgrest_image' names PostgREST {from_tag}, which this stack has no "
+                            f"configuration for (supported: {versions.SUPPORTED_TEXT})")
+    return str(from_tag)
+
+
+def _check_postgrest_release(settings: Settings) -> None:
+    """What the PostgREST release asks of the other settings (postgrest_stack/versions.py)."""
+    profile = versions.profile(settings.postgrest_version)
+    image = IMAGE_REFERENCE.match(settings.postgres_image)
+    # Only the official postgres (and postgis) images' tags name the server's version; an
+    # external database's version is not known here.
+    if not settings.external_db_uri and image["name"].rsplit("/", 1)[-1] in ("postgres", "postgis"):
+        postgres = versions.postgres_release(image["tag"])
+        major, minor = postgres or (None, None)
+        # A tag without a minor (postgres:12) is that major's newest release.
+        if major is not None and (major, minor if minor is not None else 999) < profile.min_postgres:
+            shown = major if minor is None else f"{major}.{minor}"
+            oldest = ".".join(str(n) for n in profile.min_postgres)
+            raise SettingsError(f"setting 'postgres_image' runs PostgreSQL {shown}, but PostgREST "
+                                f"{profile.release} needs PostgreSQL {oldest} or later")
+    if profile.line == "16" and settings.db_schema == "information_schema":
+        # CHANGELOG 16.0, "Migration to v16" (#4359): PostgREST 16 fails at startup.
+        raise SettingsError("setting 'db_schema' must not be 'information_schema': PostgREST 16 refuses to "
+                            "start with it")
+
+
 def _check_together(settings: Settings, public_api_url_given: bool) -> None:
     _check_topology(settings)
+    _check_postgrest_release(settings)
     if settings.swagger_enabled and settings.runs_api and not public_api_url_given:
         # Swagger UI runs in the user's browser: a loopback default would point it at
         # the user's own machine.

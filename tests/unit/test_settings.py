@@ -57,7 +57,9 @@ def test_bad_setting_names_itself(data, name, value, message):
     "localhost:5000/pg:15@sha256:" + "0123456789abcdef" * 4,
 ])
 def test_image_pins_with_registry_port_or_digest_are_accepted(data, image):
-    assert settings.resolve(dict(data, postgres_image=image, postgrest_image=image)).postgres_image == image
+    # None of these tags names a PostgREST release: postgrest_version says which one it is.
+    resolved = settings.resolve(dict(data, postgres_image=image, postgrest_image=image, postgrest_version="12.0.2"))
+    assert resolved.postgres_image == image and resolved.postgrest_image == image
 
 
 def test_apt_proxy_is_optional(data):

@@ -73,12 +73,39 @@ TABLE: dict[str, list[tuple]] = {
     "jwt_role_claim": [good("role"), good("https://x.example/claims/db role"),
                        bad('a"b', "setting 'jwt_role_claim' must not contain quotes"), bad("a\\b", "jwt_role_claim"),
                        bad("tab\there", "jwt_role_claim")],
-    "postgrest_image": [good("postgrest/postgrest:v12.0.2"), good(f"localhost:5000/postgrest@{DIGEST}"),
+    "postgrest_image": [good("postgrest/postgrest:v12.0.2"), good("postgrest/postgrest:v16.2-linux-amd64"),
+                        good(f"localhost:5000/postgrest@{DIGEST}", postgrest_version="14.17"),
                         bad("postgrest/postgrest", "setting 'postgrest_image' must name an image with a pinned tag"),
-                        bad("localhost:5000/postgrest:latest", "setting 'postgrest_image' must pin a version")],
+                        bad("localhost:5000/postgrest:latest", "setting 'postgrest_image' must pin a version"),
+                        bad("postgrest/postgrest:v11.2.2", "setting 'postgrest_image' names PostgREST 11.2.2, which "
+                            "this stack has no configuration for (supported: 12.0.x, 12.2.x, 13.0.x, 14.x or 16.x)"),
+                        bad("postgrest/postgrest:v15.0", "names PostgREST 15.0"),
+                        bad("postgrest/postgrest:v14.1.2", "names PostgREST 14.1.2"),  # MAJOR.PATCH since 14.0
+                        bad(f"localhost:5000/postgrest@{DIGEST}", "setting 'postgrest_version' is not set: "
+                            "'postgrest_image' (localhost:5000/postgrest@sha256:"),
+                        bad("postgrest/postgrest:devel", "(supported: 12.0.x, 12.2.x, 13.0.x, 14.x or 16.x)")],
+    "postgrest_version": [good(None, "12.0.2"), good("v14.17", "14.17", postgrest_image=f"postgrest/postgrest@{DIGEST}"),
+                          good("16.2", postgrest_image="postgrest/postgrest:v16.2"),
+                          good("13.0.8", postgrest_image="postgrest/postgrest:prod"),
+                          bad("16.2", "settings 'postgrest_image' and 'postgrest_version' disagree: the image tag "
+                              "names PostgREST 12.0.2, postgrest_version is 16.2"),
+                          bad("fourteen", "setting 'postgrest_version' must be a PostgREST version such as 12.0.2",
+                              postgrest_image=f"postgrest/postgrest@{DIGEST}"),
+                          bad("11.2.2", "setting 'postgrest_version' names PostgREST 11.2.2, which this stack has no "
+                              "configuration for (supported: 12.0.x, 12.2.x, 13.0.x, 14.x or 16.x)",
+                              postgrest_image=f"postgrest/postgrest@{DIGEST}"),
+                          bad("13.1", "names PostgREST 13.1", postgrest_image=f"postgrest/postgrest@{DIGEST}")],
     "postgres_image": [good("postgres:15.14-bookworm"), good("registry.example.com:443/team/postgres:15"),
                        bad("localhost:5000/pg", "setting 'postgres_image' must name an image with a pinned tag"),
-                       bad("postgres@sha256:abc", "setting 'postgres_image' must name an image")],
+                       bad("postgres@sha256:abc", "setting 'postgres_image' must name an image"),
+                       # The oldest PostgreSQL each PostgREST line starts against (versions.py).
+                       good("postgres:12.22", postgrest_image="postgrest/postgrest:v12.0.2"),
+                       good("postgres:13", postgrest_image="postgrest/postgrest:v14.17"),
+                       good("mycorp/db:9", postgrest_image="postgrest/postgrest:v16.2"),  # not the official image
+                       bad("postgres:13", "setting 'postgres_image' runs PostgreSQL 13, but PostgREST 16.2 needs "
+                           "PostgreSQL 14.0 or later", postgrest_image="postgrest/postgrest:v16.2"),
+                       bad("postgres:12.0-bookworm", "runs PostgreSQL 12.0, but PostgREST 13.0.8 needs PostgreSQL 12.1",
+                           postgrest_image="postgrest/postgrest:v13.0.8")],
     "swagger_image": [good("swaggerapi/swagger-ui:v5.17.14"),
                       bad("swaggerapi/swagger-ui:latest", "setting 'swagger_image' must pin a version")],
     "image_source": [good("registry"), good("controller"),
@@ -138,7 +165,9 @@ TABLE: dict[str, list[tuple]] = {
                   bad("Api; DROP", "setting 'db_schema' must be a lower-case SQL identifier"),
                   bad("order", "setting 'db_schema' must not be a reserved SQL key word"),
                   bad("left", "must not be a reserved SQL key word"),
-                  bad("pg_api", "setting 'db_schema' must not start with 'pg_'")],
+                  bad("pg_api", "setting 'db_schema' must not start with 'pg_'"),
+                  bad("information_schema", "setting 'db_schema' must not be 'information_schema': PostgREST 16",
+                      postgrest_image="postgrest/postgrest:v16.2")],
     "db_anon_role": [good("web_anon"), bad("public", "setting 'db_anon_role' must not be 'public'"),
                      bad("none", "must not be 'none'"), bad("current_user", "must not be a reserved SQL key word"),
                      bad("authenticator", "must differ")],
