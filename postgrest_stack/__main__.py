@@ -1,4 +1,4 @@
-"""Command line: ``python -m postgrest_stack render|settings|settings-doc|jwks|token``.
+"""Command line: ``python -m postgrest_stack render|settings|settings-doc|jwks|token|status``.
 
   render INVENTORY [--host NAME] [--data k=v ...] --out DIR   files a host receives
   settings INVENTORY [--data k=v ...]                        effective settings per host (JSON)
@@ -8,16 +8,27 @@
                                                              the key file a deploy would push
   jwks fetch URL --out FILE                                  validate, then write the canonical file
   token INVENTORY [--role ROLE] [--ttl 1h] [--curl]          development token (local)
+  status INVENTORY [--limit HOST|GROUP ...] [--json]         read-only: each host against render and
+                                                             the tenant's keys; exit 0 all match,
+                                                             1 drift or not ready, 2 not checked
 
-Errors are one line on stderr and exit status 1.
+Errors are one line on stderr and exit status 1 (status: 2).
 """
 
 from __future__ import annotations
 
+import sys
+
+if __name__ == "__main__" and sys.argv[1:2] == ["status"]:
+    # status drives pyinfra's API, which runs SSH in gevent greenlets: patch the stdlib
+    # before anything imports it, as pyinfra's own command line does.
+    from gevent import monkey
+
+    monkey.patch_all()
+
 import argparse
 import json
 import re
-import sys
 from pathlib import Path
 
 from . import jwks, project_path, render, secrets, settings, settings_doc, signing_keys
@@ -111,6 +122,22 @@ def cmd_token(args) -> None:
           """  -d '{"task": "try PostgREST"}'""")
 
 
+def cmd_status(args) -> int:
+    """Exit 0 when every host matches, 1 on drift or not ready, 2 when one was not checked."""
+    from . import PROJECT_ROOT
+
+    if str(PROJECT_ROOT) not in sys.path:
+        sys.path.insert(0, str(PROJECT_ROOT))  # tasks/ lives beside this package
+    from tasks import fleet_status
+
+    report = fleet_status.run(args.inventory, parse_data_args(args.data), args.limit)
+    if args.json:
+        print(json.dumps(report.as_json(), indent=2))
+    else:
+        print(report.text(), end="")
+    return report.exit_code
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m postgrest_stack", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -155,17 +182,27 @@ def build_parser() -> argparse.ArgumentParser:
     token_cmd.add_argument("--ttl", default="1h", help="lifetime: seconds or 30m, 1h, 1d (default 1h)")
     token_cmd.add_argument("--curl", action="store_true", help="print a curl command that creates a todo with it")
     token_cmd.set_defaults(func=cmd_token)
+
+    status_cmd = commands.add_parser(
+        "status", help="read-only: every host's stack against render and the tenant's keys")
+    status_cmd.add_argument("inventory", help="pyinfra inventory file, e.g. inventories/prod.py")
+    status_cmd.add_argument("--limit", action="append", default=[], metavar="HOST|GROUP",
+                            help="only these hosts: a host name (pattern) or group, as pyinfra's --limit")
+    status_cmd.add_argument("--data", action="append", default=[], metavar="KEY=VALUE",
+                            help="override a setting, as pyinfra --data does")
+    status_cmd.add_argument("--json", action="store_true", help="the same report as JSON")
+    status_cmd.set_defaults(func=cmd_status)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        args.func(args)
+        code = args.func(args)
     except (settings.SettingsError, jwks.JwksError) as error:
         print(f"error: {error}", file=sys.stderr)
-        return 1
-    return 0
+        return 2 if args.command == "status" else 1
+    return code or 0
 
 
 if __name__ == "__main__":

@@ -33,6 +33,8 @@ class ServiceState:
     health: str  # healthy, starting, unhealthy, "" when the image has no healthcheck
     started_at: str
     image: str
+    #: The ID of the image the container runs (``sha256:...``); "" from an older probe line.
+    image_id: str = ""
 
 
 @dataclass
@@ -47,6 +49,10 @@ class HostState:
     jwks_kids: list[str] = field(default_factory=list)
     #: image_source = controller: reference compose uses -> image ID the host holds under it (None: none).
     images: dict[str, str | None] = field(default_factory=dict)
+    #: With ``details`` (the status command): Docker engine and compose versions (None:
+    #: not installed or not answering).
+    engine_version: str | None = None
+    compose_version: str | None = None
 
     @property
     def systemd(self) -> bool:
@@ -54,19 +60,22 @@ class HostState:
 
 
 def command(app_dir: str, stack_name: str, admin_port: int, external: tuple[str, str] | None = None,
-            images: tuple[str, ...] = (), secret_files: tuple[str, ...] = ()) -> str:
+            images: tuple[str, ...] = (), secret_files: tuple[str, ...] = (), details: bool = False) -> str:
     """The probe script: one shell program made of the parts below, each pinned by a test.
 
     ``external``: (postgres image, superuser conninfo) of an external database, whose SQL
     digest is read with psql from a one-off container. ``images``: the references whose
     image ID the host holds is reported (image_source = controller). ``secret_files``:
     paths under app_dir digested with the host's digest key (digests.py), never plainly.
+    ``details`` (the status command): also the engine and compose versions, before the
+    Docker check that ends the script early.
     """
     app = shlex.quote(app_dir)
     project = f"com.docker.compose.project={stack_name}"
     return "\n".join([
         'echo "init $(cat /proc/1/comm 2>/dev/null || echo unknown)"',
         _files_command(app, secret_files),
+        *([_details_command()] if details else []),
         _docker_command(),
         *_image_lines(images),
         _services_command(project),
@@ -97,6 +106,22 @@ def _files_command(app: str, secret_files: tuple[str, ...]) -> str:
     )
 
 
+def _details_command() -> str:
+    """``engine VERSION`` and ``compose VERSION`` (the compose bin/compose would pick: the
+    v2 plugin first, else v1)."""
+    server_version = shlex.quote("{{.Server.Version}}")
+    return (
+        "if command -v docker >/dev/null 2>&1; then\n"
+        f'  echo "engine $(docker version --format {server_version} 2>/dev/null)"\n'
+        "  if docker compose version >/dev/null 2>&1; then\n"
+        '    echo "compose $(docker compose version --short 2>/dev/null)"\n'
+        "  elif command -v docker-compose >/dev/null 2>&1; then\n"
+        '    echo "compose $(docker-compose version --short 2>/dev/null)"\n'
+        "  fi\n"
+        "fi"
+    )
+
+
 def _docker_command() -> str:
     return (
         'if ! command -v docker >/dev/null 2>&1; then echo "docker missing"; exit 0; fi\n'
@@ -120,7 +145,7 @@ def _stack_filter(project: str) -> str:
 def _services_command(project: str) -> str:
     inspect_format = shlex.quote(
         'service {{index .Config.Labels "com.docker.compose.service"}} {{.State.Status}} '
-        "{{if .State.Health}}{{.State.Health.Status}}{{else}}-{{end}} {{.State.StartedAt}} {{.Config.Image}}"
+        "{{if .State.Health}}{{.State.Health.Status}}{{else}}-{{end}} {{.State.StartedAt}} {{.Config.Image}} {{.Image}}"
     )
     return (f"ids=$(docker ps -aq {_stack_filter(project)})\n"
             f'if [ -n "$ids" ]; then docker inspect -f {inspect_format} $ids; fi')
@@ -178,9 +203,11 @@ def parse(lines: list[str], app_dir: str) -> HostState:
             parts = rest.split(" ")
             if len(parts) >= 5:
                 name, status, health, started, image = parts[:5]
+                image_id = parts[5] if len(parts) > 5 else ""
                 # A leftover container of the same service never hides the running one.
                 if state.services.get(name) is None or state.services[name].status != "running":
-                    state.services[name] = ServiceState(status, "" if health == "-" else health, started, image)
+                    state.services[name] = ServiceState(status, "" if health == "-" else health, started, image,
+                                                        image_id)
         elif word == "ready":
             value = rest.strip()
             state.ready = int(value) if value.isdigit() else None
@@ -191,6 +218,10 @@ def parse(lines: list[str], app_dir: str) -> HostState:
         elif word == "image":
             reference, _, image_id = rest.strip().partition(" ")
             state.images[reference] = image_id.strip() or None
+        elif word == "engine":
+            state.engine_version = rest.strip() or None
+        elif word == "compose":
+            state.compose_version = rest.strip() or None
     for relative, (kind, mode, uid, gid) in raw_paths.items():
         state.paths[relative] = PathState(kind, mode, uid, gid, shas.get(relative), keyed.get(relative))
     return state

@@ -10,10 +10,10 @@ from postgrest_stack import probe
 class StackProbe(FactBase):
     """Init system, Docker/compose, the stack's files, containers, /ready and SQL digest."""
 
-    def command(self, app_dir, stack_name, admin_port, external=None, images=(), secret_files=()):
+    def command(self, app_dir, stack_name, admin_port, external=None, images=(), secret_files=(), details=False):
         self._app_dir = app_dir
         return probe.command(app_dir, stack_name, admin_port, tuple(external) if external else None,
-                             images=tuple(images), secret_files=tuple(secret_files))
+                             images=tuple(images), secret_files=tuple(secret_files), details=details)
 
     def process(self, output):
         return probe.parse(list(output), self._app_dir)

@@ -1,4 +1,4 @@
-"""Gather the probe fact for a host's settings (shared by deploy.py and rotate_keys.py)."""
+"""Gather the probe fact for a host's settings (shared by deploy.py, rotate_keys.py and status)."""
 
 from __future__ import annotations
 
@@ -12,10 +12,17 @@ from tasks.facts import StackProbe
 
 
 def probe_host(settings: Settings) -> HostState:
+    return host.get_fact(StackProbe, **probe_arguments(settings))
+
+
+def probe_arguments(settings: Settings, details: bool = False) -> dict:
+    """The probe's arguments for a host of these settings; ``details``: the status
+    command's extra lines (engine and compose versions)."""
     references = compose_references(settings)
     external = (references["db"], external_conninfo(settings)) if settings.external_db_uri else None
     # image_source = controller: also which image the host holds under each reference.
     images = tuple(references.values()) if settings.image_source == "controller" else ()
-    return host.get_fact(StackProbe, app_dir=settings.app_dir, stack_name=settings.stack_name,
-                         admin_port=settings.postgrest_admin_port, external=external, images=images,
-                         secret_files=SECRET_FILES)
+    arguments = dict(app_dir=settings.app_dir, stack_name=settings.stack_name,
+                     admin_port=settings.postgrest_admin_port, external=external, images=images,
+                     secret_files=SECRET_FILES)
+    return {**arguments, "details": True} if details else arguments

@@ -126,21 +126,40 @@ class Target:
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
-def run_pyinfra(targets: list, script: str, *extra: str, env: dict | None = None, **overrides) -> Run:
-    """`pyinfra INVENTORY SCRIPT` over SSH against ``targets``, as an operator types it."""
+def write_inventory(targets: list) -> Path:
+    """The inventory file of ``targets`` (one group per Target.group), in the first one's workdir."""
     inventory = targets[0].workdir / "inventory.py"
     groups: dict[str, list[str]] = {}
     for t in targets:
         groups.setdefault(t.group, []).append(f"    ({t.name!r}, {dict(t.connection_data(), **t.data)!r}),")
     inventory.write_text("".join(f"{group} = [\n" + "\n".join(lines) + "\n]\n" for group, lines in groups.items()))
+    return inventory
+
+
+def _environment(targets: list, env: dict | None) -> dict:
+    run_env = {k: v for k, v in os.environ.items() if not k.startswith("STACK_")}
+    run_env.update(env if env is not None else targets[0].secrets)
+    return run_env
+
+
+def run_status(targets: list, *extra: str, env: dict | None = None) -> Run:
+    """`python -m postgrest_stack status INVENTORY ...` against ``targets``."""
+    inventory = write_inventory(targets)
+    done = subprocess.run([sys.executable, "-m", "postgrest_stack", "status", str(inventory), *extra], cwd=ROOT,
+                          env=_environment(targets, env), capture_output=True, text=True, timeout=600,
+                          stdin=subprocess.DEVNULL)
+    return Run(done.returncode, done.stdout + done.stderr)
+
+
+def run_pyinfra(targets: list, script: str, *extra: str, env: dict | None = None, **overrides) -> Run:
+    """`pyinfra INVENTORY SCRIPT` over SSH against ``targets``, as an operator types it."""
+    inventory = write_inventory(targets)
     # --dry shows its "Detected changes" table only without -y.
     yes = [] if "--dry" in extra else ["-y"]
     args = [PYINFRA, *yes, str(inventory), script, *extra]
     for key, value in overrides.items():
         args += ["--data", f"{key}={value}"]
-    run_env = {k: v for k, v in os.environ.items() if not k.startswith("STACK_")}
-    run_env.update(env if env is not None else targets[0].secrets)
-    done = subprocess.run(args, cwd=ROOT, env=run_env, capture_output=True, text=True, timeout=600,
+    done = subprocess.run(args, cwd=ROOT, env=_environment(targets, env), capture_output=True, text=True, timeout=600,
                           stdin=subprocess.DEVNULL)
     return Run(done.returncode, done.stdout + done.stderr)
 

@@ -1,0 +1,165 @@
+"""``python -m postgrest_stack status``: the one probe over an inventory, read-only.
+
+pyinfra's own API does the SSH: the inventory is loaded the way ``pyinfra INVENTORY
+...`` loads it (group_data, ``--data``), hosts are connected in parallel with its
+connectors and the :class:`~tasks.facts.StackProbe` fact is gathered on each (``_sudo``
+and the other connection data from host data, as a deploy's probe). Nothing else runs
+on a host: no operation, no upload, no file written. On the controller, each host's
+files are rendered and the tenant's JWKS fetched (once per URL), secrets are read but
+never generated, and :mod:`postgrest_stack.status` compares.
+
+The caller must have patched the stdlib for gevent first (pyinfra's API runs in
+greenlets), as ``python -m postgrest_stack status`` does.
+"""
+
+from __future__ import annotations
+
+import logging
+from fnmatch import fnmatch
+from typing import Any, Iterable
+
+from pyinfra import logger as pyinfra_logger
+from pyinfra.api import Config, State
+from pyinfra.api.connect import connect_all, disconnect_all
+from pyinfra.api.exceptions import NoGroupError, PyinfraError
+from pyinfra.api.facts import get_fact
+from pyinfra.api.state import BaseStateCallback
+from pyinfra.context import ctx_config, ctx_host, ctx_state
+from pyinfra_cli.inventory import make_inventory_from_files
+
+from postgrest_stack import PROJECT_ROOT, jwks, project_path, render, secrets, settings, status
+from postgrest_stack.host_data import group_data_dirs, origin_finder
+from postgrest_stack.plan import with_jwks
+from postgrest_stack.probe import HostState
+from tasks.facts import StackProbe
+from tasks.probe_host import probe_arguments
+
+
+class _Quiet(logging.Handler):
+    """Keeps pyinfra's log lines out of the report, and the last error line per host."""
+
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.errors: dict[str, str] = {}
+
+    def emit(self, record):
+        if record.levelno >= logging.ERROR:
+            text = record.getMessage()
+            if text.startswith("[") and "] " in text:
+                name, _, line = text[1:].partition("] ")
+                self.errors[name.strip()] = line.strip()
+
+
+class _ConnectErrors(BaseStateCallback):
+    def __init__(self):
+        self.errors: dict[str, str] = {}
+
+    def host_connect_error(self, state, host, error):  # noqa: D102 (pyinfra's callback)
+        self.errors[host.name] = str(error.args[0] if error.args else error)
+
+
+def select(inventory, limit: Iterable[str]) -> list:
+    """The hosts ``--limit`` names, as pyinfra reads it: a group name or a host name
+    pattern (fnmatch), comma-separated or repeated; none given: every host."""
+    patterns = [p.strip() for given in limit for p in given.split(",") if p.strip()]
+    if not patterns:
+        return list(inventory)
+    chosen = []
+    for pattern in patterns:
+        try:
+            found = inventory.get_group(pattern)
+        except NoGroupError:
+            found = [host for host in inventory if fnmatch(host.name, pattern)]
+        if not found:
+            raise settings.SettingsError(f"--limit {pattern!r}: no group or host of the inventory matches it")
+        chosen.extend(host for host in found if host not in chosen)
+    return [host for host in inventory if host in chosen]  # inventory order
+
+
+def _tenant(url: str, timeout: int, cache: dict[str, status.TenantKeys]) -> status.TenantKeys:
+    if url not in cache:
+        source = url if "://" in url else str(project_path(url))
+        try:
+            fetched = jwks.fetch(source, deadline_seconds=timeout)
+            cache[url] = status.TenantKeys(url, fetched.kids, fetched.canonical)
+        except jwks.JwksError as error:
+            cache[url] = status.TenantKeys(url, error=str(error))
+    return cache[url]
+
+
+def run(inventory_file: str, override_data: dict[str, Any], limit: Iterable[str] = ()) -> status.FleetReport:
+    """Probe the selected hosts and compare each with render and the tenant's keys."""
+    if not project_path(inventory_file).is_file():
+        raise settings.SettingsError(f"{inventory_file}: no such inventory file")
+    quiet = _Quiet()
+    saved = (pyinfra_logger.handlers[:], pyinfra_logger.propagate, pyinfra_logger.level)
+    pyinfra_logger.handlers[:] = [quiet]
+    pyinfra_logger.propagate = False
+    pyinfra_logger.setLevel(logging.DEBUG)
+    state = State(check_for_changes=False)
+    try:
+        config = Config()
+        with ctx_state.use(state), ctx_config.use(config):
+            inventory = make_inventory_from_files(inventory_file, override_data, cwd=str(PROJECT_ROOT))
+            chosen = select(inventory, limit)
+            state.init(inventory, config, initial_limit=chosen)
+            connect_errors = _ConnectErrors()
+            state.add_callback_handler(connect_errors)
+            return _report(state, inventory_file, chosen, connect_errors, quiet)
+    finally:
+        pyinfra_logger.handlers[:], pyinfra_logger.propagate, level = saved
+        pyinfra_logger.setLevel(level)
+
+
+def _report(state: State, inventory_file: str, chosen: list, connect_errors: _ConnectErrors,
+            quiet: _Quiet) -> status.FleetReport:
+    dirs = group_data_dirs(PROJECT_ROOT, inventory_file)
+    tenants: dict[str, status.TenantKeys] = {}
+    expected: dict[str, tuple] = {}
+    reports: dict[str, status.HostReport] = {}
+    # The controller side first: settings, secrets (never generated here), render, tenant keys.
+    for host in chosen:
+        data = host.data.dict()
+        try:
+            resolved = settings.resolve(data, origin=origin_finder(host, inventory_file=inventory_file,
+                                                                   group_data_dirs=dirs, cwd=PROJECT_ROOT))
+            found = secrets.load({**data, "generate_secrets": False})
+            files = render.render(resolved, found)
+        except settings.SettingsError as error:
+            reports[host.name] = status.unknown(host.name, str(error), str(data.get("stack_role", "")))
+            continue
+        tenant = _tenant(resolved.jwks_url, resolved.jwks_fetch_timeout, tenants)
+        if tenant.key_file is not None:
+            files = with_jwks(files, tenant.key_file)
+        expected[host.name] = (resolved, files, tenant)
+
+    try:
+        connect_all(state)
+    except PyinfraError:
+        pass  # "No hosts remaining!": every host failed to connect; each is reported below
+
+    def probe(host) -> HostState | None:
+        with ctx_host.use(host):
+            return get_fact(state, host, StackProbe, kwargs=probe_arguments(expected[host.name][0], details=True),
+                            apply_failed_hosts=False)
+
+    connected = [host for host in chosen if host.name in expected and host in state.active_hosts]
+    greenlets = {host: state.pool.spawn(probe, host) for host in connected}
+    for greenlet in greenlets.values():
+        greenlet.join()
+    for host, greenlet in greenlets.items():
+        resolved, files, tenant = expected[host.name]
+        probed = greenlet.value if greenlet.successful() else None
+        if isinstance(probed, HostState):
+            reports[host.name] = status.host_report(host.name, resolved, files, probed, tenant)
+        else:
+            reason = quiet.errors.get(host.name) or "the probe command failed"
+            reports[host.name] = status.unreachable(host.name, f"probe failed: {reason}", resolved.stack_role)
+    for host in chosen:
+        if host.name not in reports:
+            reason = connect_errors.errors.get(host.name) or quiet.errors.get(host.name) or "could not connect"
+            reports[host.name] = status.unreachable(host.name, reason, expected[host.name][0].stack_role)
+    disconnect_all(state)
+    used = {expected[name][2].url for name in expected}
+    return status.FleetReport([reports[host.name] for host in chosen],
+                              [tenant for url, tenant in tenants.items() if url in used])
