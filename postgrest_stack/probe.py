@@ -60,7 +60,8 @@ class HostState:
 
 
 def command(app_dir: str, stack_name: str, admin_port: int, external: tuple[str, str] | None = None,
-            images: tuple[str, ...] = (), secret_files: tuple[str, ...] = (), details: bool = False) -> str:
+            images: tuple[str, ...] = (), secret_files: tuple[str, ...] = (), details: bool = False,
+            ready_in_container: tuple[str, ...] = ()) -> str:
     """The probe script: one shell program made of the parts below, each pinned by a test.
 
     ``external``: (postgres image, superuser conninfo) of an external database, whose SQL
@@ -79,7 +80,7 @@ def command(app_dir: str, stack_name: str, admin_port: int, external: tuple[str,
         _docker_command(),
         *_image_lines(images),
         _services_command(project),
-        _ready_command(admin_port),
+        _ready_command(admin_port, project, ready_in_container),
         _digest_command(app, project, external),
         "exit 0",
     ])
@@ -151,7 +152,18 @@ def _services_command(project: str) -> str:
             f'if [ -n "$ids" ]; then docker inspect -f {inspect_format} $ids; fi')
 
 
-def _ready_command(admin_port: int) -> str:
+def _ready_command(admin_port: int, project: str, ready_in_container: tuple[str, ...] = ()) -> str:
+    """``ready CODE``: /ready through the published admin port (PostgREST 12, 13), or, with
+    ``ready_in_container`` (PostgREST 14+, versions.Profile.ready_argv), `postgrest --ready`
+    run in the PostgREST container: 200 when it succeeds, else 503."""
+    if ready_in_container:
+        argv = " ".join(shlex.quote(arg) for arg in ready_in_container)
+        return (f"pgrst=$(docker ps -q {_stack_filter(project)} --filter label=com.docker.compose.service=postgrest"
+                " | head -n 1)\n"
+                'if [ -n "$pgrst" ]; then\n'
+                f'  if timeout 10 docker exec "$pgrst" {argv} >/dev/null 2>&1; then echo "ready 200"; '
+                'else echo "ready 503"; fi\n'
+                "fi")
     return ("if command -v curl >/dev/null 2>&1; then\n"
             f"  echo \"ready $(curl -s -o /dev/null -m 3 -w '%{{http_code}}' http://127.0.0.1:{int(admin_port)}/ready)\"\n"
             "fi")

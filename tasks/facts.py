@@ -10,10 +10,12 @@ from postgrest_stack import probe
 class StackProbe(FactBase):
     """Init system, Docker/compose, the stack's files, containers, /ready and SQL digest."""
 
-    def command(self, app_dir, stack_name, admin_port, external=None, images=(), secret_files=(), details=False):
+    def command(self, app_dir, stack_name, admin_port, external=None, images=(), secret_files=(), details=False,
+                ready_in_container=()):
         self._app_dir = app_dir
         return probe.command(app_dir, stack_name, admin_port, tuple(external) if external else None,
-                             images=tuple(images), secret_files=tuple(secret_files), details=details)
+                             images=tuple(images), secret_files=tuple(secret_files), details=details,
+                             ready_in_container=tuple(ready_in_container))
 
     def process(self, output):
         return probe.parse(list(output), self._app_dir)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pyinfra import host
 
+from postgrest_stack import versions
 from postgrest_stack.images import compose_references
 from postgrest_stack.probe import HostState
 from postgrest_stack.render import SECRET_FILES, external_conninfo
@@ -22,7 +23,10 @@ def probe_arguments(settings: Settings, details: bool = False) -> dict:
     external = (references["db"], external_conninfo(settings)) if settings.external_db_uri else None
     # image_source = controller: also which image the host holds under each reference.
     images = tuple(references.values()) if settings.image_source == "controller" else ()
+    # PostgREST 14+: readiness from `postgrest --ready` in its container (versions.py).
+    pgrst = versions.profile(settings.postgrest_version)
+    ready_in_container = pgrst.ready_argv if pgrst.ready_check == "container" else ()
     arguments = dict(app_dir=settings.app_dir, stack_name=settings.stack_name,
                      admin_port=settings.postgrest_admin_port, external=external, images=images,
-                     secret_files=SECRET_FILES)
+                     secret_files=SECRET_FILES, ready_in_container=ready_in_container)
     return {**arguments, "details": True} if details else arguments
