@@ -40,3 +40,12 @@ def test_rendered_script_sends_the_tokens_from_stdin_only(resolved):
 
     script = render.render(resolved, dict(SECRETS))["bin/prove-keys"].content.decode()
     assert "read -r token" in script and "-H @-" in script and "[ \"$code\" != 401 ]" in script
+
+
+def test_proof_tokens_carry_no_kid(resolved):
+    """From 13.0 PostgREST looks a token's kid up in the key set and refuses it when no key
+    has it; a token without kid is tried against every key (CHANGELOG 13.0.0, #3598;
+    docs/references/auth.rst v14.17, "kid verification"). A key file read as a shared
+    secret is one key with no kid, so only a kid-less forged token can reveal it there."""
+    for token in key_proof.forged_tokens(b'{"keys":[]}\n', resolved):
+        assert jwt.get_unverified_header(token) == {"alg": "HS256", "typ": "JWT"}
