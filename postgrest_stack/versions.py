@@ -82,9 +82,11 @@ class Release:
 
 
 _RELEASE = re.compile(r"^v?(?P<numbers>[0-9]{1,4}(?:\.[0-9]{1,4}){1,2})$")
-#: PostgREST publishes each release also as <tag>-linux-amd64 / -linux-arm64
-#: (.github/workflows/release.yaml at v16.2).
-_ARCH_SUFFIX = re.compile(r"-linux-(?:amd64|arm64)$")
+#: An image tag naming a release: "v" and the version, as PostgREST tags its images, then
+#: an optional suffix after "-": each release is also published as <tag>-linux-amd64 /
+#: -linux-arm64 (.github/workflows/release.yaml at v16.2); a local build tagged
+#: v14.17-patched is 14.17. Any other tag names no release (give postgrest_version).
+_RELEASE_TAG = re.compile(r"^(?P<version>v[0-9]{1,4}(?:\.[0-9]{1,4}){1,2})(?:-[A-Za-z0-9][A-Za-z0-9_.-]*)?$")
 
 
 def parse_release(text: str) -> Release | None:
@@ -96,11 +98,10 @@ def parse_release(text: str) -> Release | None:
 
 
 def release_of_tag(tag: str | None) -> Release | None:
-    """The release an image tag names (``v12.0.2``, ``v16.2-linux-amd64``), or None
-    (no tag, ``devel``, a private tag)."""
-    if not tag:
-        return None
-    return parse_release(_ARCH_SUFFIX.sub("", tag))
+    """The release an image tag names (``v12.0.2``, ``v16.2-linux-amd64``,
+    ``v14.17-patched``), or None (no tag, ``devel``, a tag not starting with a version)."""
+    match = _RELEASE_TAG.match(tag or "")
+    return parse_release(match["version"]) if match else None
 
 
 def supported(release: Release) -> Release:

@@ -41,6 +41,8 @@ def settings_lines(conf: str) -> list[str]:
     ("v16.0", "16"), ("v16.4", "16"),
     # Per-architecture tags of the release workflow (.github/workflows/release.yaml, v16.2).
     ("v16.2-linux-arm64", "16"),
+    # A local build tagged after its release (tests/e2e uses v12.0.2-e2e).
+    ("v12.0.2-e2e", "12.0"), ("v14.17-patched", "14"),
 ])
 def test_supported_tags_and_their_line(tag, line):
     assert versions.release_of_tag(tag).line == line
@@ -54,7 +56,8 @@ def test_releases_of_no_supported_line(tag):
         versions.profile(release)
 
 
-@pytest.mark.parametrize("tag", [None, "", "devel", "latest", "prod-2026", "v13", "v12.0.2-rc1", "12.0.2.1"])
+@pytest.mark.parametrize("tag", [None, "", "devel", "latest", "prod-2026", "v13", "v13-x", "12.0.2", "15.14-bookworm",
+                                 "v12.0.2.1", "v12.0.2-", "v12.0.2_x"])
 def test_tags_naming_no_release(tag):
     assert versions.release_of_tag(tag) is None
 
