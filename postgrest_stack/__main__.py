@@ -104,7 +104,7 @@ def cmd_token(args) -> None:
         raise settings.SettingsError(
             "setting 'dev_signing_key' is not set: tokens can only be minted for the local development key"
         )
-    key = signing_keys.ensure_dev_key(project_path(data["dev_signing_key"]), project_path(resolved.jwks_url))
+    key = signing_keys.ensure_dev_key(project_path(data["dev_signing_key"]), resolved.jwks_url)
     token = signing_keys.mint_token(
         key,
         audience=resolved.jwt_audience,

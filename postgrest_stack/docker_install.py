@@ -30,7 +30,6 @@ class OfficialRepo:
     key_url: str
     keyring: str
     source_line: str
-    source_file: str
     packages: tuple[str, ...]
 
 
@@ -46,6 +45,5 @@ def official_repo(distro_id: str, codename: str, machine: str) -> OfficialRepo:
         key_url=f"{base}/gpg",
         keyring=KEYRING,
         source_line=f"deb [arch={arch} signed-by={KEYRING}] {base} {codename} stable",
-        source_file="/etc/apt/sources.list.d/docker.list",
         packages=OFFICIAL_PACKAGES,
     )

@@ -89,15 +89,32 @@ def load_private_key(path: Path) -> rsa.RSAPrivateKey:
     return key
 
 
-def ensure_dev_key(key_path: Path, jwks_path: Path) -> rsa.RSAPrivateKey:
-    """Create the development signing key (0600, in a 0700 directory) and its JWKS once."""
+def local_jwks_path(jwks_url: str) -> Path | None:
+    """Where the development JWKS is written: ``jwks_url`` as a path or ``file://`` URL
+    (relative to the project root); None for an http(s) URL, which is only read."""
+    from urllib.parse import unquote, urlsplit
+
+    from . import project_path
+
+    parts = urlsplit(jwks_url)
+    if parts.scheme == "file":
+        return project_path(unquote(parts.path))
+    if parts.scheme:
+        return None
+    return project_path(jwks_url)
+
+
+def ensure_dev_key(key_path: Path, jwks_url: str) -> rsa.RSAPrivateKey:
+    """Create the development signing key (0600, in a 0700 directory) once, and its JWKS
+    where ``jwks_url`` is a local file (an http(s) URL is served by someone else)."""
     if key_path.exists():
         key = load_private_key(key_path)
     else:
         key_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         key = generate_key()
         write_atomic(key_path, private_pem(key), mode=0o600)
-    if not jwks_path.exists():
+    jwks_path = local_jwks_path(jwks_url)
+    if jwks_path is not None and not jwks_path.exists():
         jwks_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         write_atomic(jwks_path, jwks_bytes([key]), mode=0o644)
     return key

@@ -34,7 +34,7 @@ def settings_and_secrets(data: dict[str, Any], origin: Origin | None = None) -> 
     found = secrets.load(data)
     if data.get("dev_signing_key"):
         # Local inventory: the development key stands in for the Auth0 tenant.
-        signing_keys.ensure_dev_key(project_path(data["dev_signing_key"]), project_path(resolved.jwks_url))
+        signing_keys.ensure_dev_key(project_path(data["dev_signing_key"]), resolved.jwks_url)
     return resolved, found
 
 

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+# pyinfra's command line patches the stdlib for gevent when it is imported
+# (pyinfra_cli/__init__.py), and some tests import it in-process. Patched after ssl has
+# been imported, TLS breaks (RecursionError); so it is patched first, as pyinfra does.
+from gevent import monkey
 
-import pytest
+monkey.patch_all()
+
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
