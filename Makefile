@@ -2,7 +2,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: system venv deps test quick unit contract e2e fleet images demo
+.PHONY: system venv deps lint test quick unit contract e2e fleet images demo
 
 # Deploy to this machine (run as root: it may install Docker), then show a working call.
 demo: venv
@@ -31,8 +31,12 @@ images: system venv
 	PIP=$(VENV)/bin/pip bash scripts/install-compose-v2.sh
 	bash images/build.sh --no-start
 
-# Every test: unit, contract, e2e (loopback targets) and fleet (systemd hosts).
-test: deps images
+# Lint (ruff: pyflakes, import order, bugbear; see ruff.toml) of the project's Python.
+lint: venv
+	$(VENV)/bin/ruff check .
+
+# Lint, then every test: unit, contract, e2e (loopback targets) and fleet (systemd hosts).
+test: lint deps images
 	$(PY) -m pytest
 
 # All but the fleet tests (production-shaped systemd hosts, the slowest).

@@ -23,9 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from postgrest_stack import key_proof, settings  # noqa: E402
 from postgrest_stack.atomic_write import write_atomic  # noqa: E402
-from tests.unit.conftest import group_defaults  # noqa: E402
 from tests.e2e.harness import Target, bearer, run_pyinfra  # noqa: E402
 from tests.harness.auth0 import JwksEndpoint, Tenant  # noqa: E402
+from tests.unit.conftest import group_defaults  # noqa: E402
 
 AUDIENCE, ISSUER = "https://api.example.com", "https://tenant.eu.auth0.com/"
 

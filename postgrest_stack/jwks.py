@@ -30,12 +30,12 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import requests
-from urllib3.exceptions import LocationParseError
-from urllib3.util import parse_url
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 from jwt.exceptions import InvalidKeyError
+from urllib3.exceptions import LocationParseError
+from urllib3.util import parse_url
 
 from .atomic_write import write_atomic
 

@@ -19,7 +19,6 @@ import hashlib
 import hmac
 import json
 import time
-
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:

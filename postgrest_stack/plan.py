@@ -19,9 +19,8 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
-from typing import Mapping
-
 from pathlib import PurePosixPath
+from typing import Mapping
 
 from . import digests
 from .probe import HostState, PathState

@@ -15,8 +15,7 @@ from pathlib import Path
 
 import jinja2
 
-from . import PROJECT_ROOT
-from . import key_proof, scram, versions
+from . import PROJECT_ROOT, key_proof, scram, versions
 from .atomic_write import write_atomic
 from .digests import KEY_FILE, digest_key
 from .images import compose_references

@@ -16,7 +16,7 @@ import pytest
 
 from postgrest_stack import jwks, key_proof, render
 from tests import jwks_corpus
-from tests.contract.conftest import SECRETS, start_api, stack_settings
+from tests.contract.conftest import SECRETS, stack_settings, start_api
 from tests.harness.auth0 import Tenant
 
 MISREAD = jwks_corpus.misread_cases()

@@ -13,8 +13,8 @@ import pytest
 import requests
 from cryptography.hazmat.primitives import serialization
 
-from tests.contract.conftest import AUDIENCE, ISSUER, SECRETS, apply_sql, stack_settings, start_api
 from postgrest_stack import render
+from tests.contract.conftest import AUDIENCE, ISSUER, SECRETS, apply_sql, stack_settings, start_api
 
 
 def b64(data: bytes) -> str:

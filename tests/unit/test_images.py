@@ -7,7 +7,6 @@ import gzip
 import shlex
 import subprocess
 import tarfile
-from pathlib import Path
 
 import pytest
 from pyinfra.api import FileUploadCommand, StringCommand

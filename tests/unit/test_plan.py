@@ -6,8 +6,8 @@ import hashlib
 
 import pytest
 
-from postgrest_stack import plan as planning
 from postgrest_stack import digests, probe, render, settings
+from postgrest_stack import plan as planning
 from postgrest_stack.render import DIRECTORIES, sql_digest
 
 JWKS = b'{"keys": []}'
