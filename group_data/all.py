@@ -42,6 +42,13 @@ jwks_fetch_timeout = 30
 # rolls back to its previous keys.
 # Accepts a shell command run on the controller.
 smoke_token_command = None
+# Controller command run once when a deploy.py or rotate_keys.py run fails, with the
+# one-line reason on its stdin (README: Day 2). E.g. ops/alert_webhook.py posting to a
+# chat or pager webhook. It runs on the controller with the run's environment, for an
+# invalid JWKS, a rollback, an unreachable host or any other failure; never on success
+# or no change.
+# Accepts a shell command run on the controller.
+alert_command = None
 
 # --- Auth0 / JWT ----------------------------------------------------------------------
 # The Auth0 tenant's domain, e.g. `my-tenant.eu.auth0.com`.

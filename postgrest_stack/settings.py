@@ -526,6 +526,12 @@ SETTINGS: tuple[Setting, ...] = (
             "Key rotation", default_doc="none",
             details="For Auth0, e.g. a client-credentials grant. A host whose answer is not 200 "
                     "rolls back to its previous keys."),
+    Setting("alert_command", str | None, None, Command(),
+            "Controller command run once when a deploy.py or rotate_keys.py run fails, with the one-line "
+            "reason on its stdin (README: Day 2).", "Key rotation", field=False, default_doc="none",
+            details="E.g. ops/alert_webhook.py posting to a chat or pager webhook. It runs on the controller "
+                    "with the run's environment, for an invalid JWKS, a rollback, an unreachable host or any "
+                    "other failure; never on success or no change."),
     # --- Auth0 / JWT
     Setting("auth0_domain", str, None, HostName("a host name such as 'tenant.eu.auth0.com'", ip=False),
             "The Auth0 tenant's domain, e.g. `my-tenant.eu.auth0.com`.", "Auth0 / JWT", required=True),

@@ -121,6 +121,7 @@ def test_resolve_checks_every_given_setting_with_its_declared_checker(data, monk
     monkeypatch.setattr(settings, "SETTINGS", tuple(spy(s) for s in SETTINGS))
     given = {**data, "jwks_url": "/srv/jwks.json", "jwt_issuer": "https://i.example/",
              "public_api_url": "https://api.example.com", "smoke_token_command": "true",
+             "alert_command": "cat > /dev/null",
              "apt_proxy": "http://10.0.0.1:3142", "secrets_file": "s.env", "dev_signing_key": "k.pem",
              "db_host": "10.0.0.5", "external_db_uri": "postgres://db.example.com/app", "stack_role": "api",
              "postgrest_version": "12.0.2",

@@ -51,6 +51,8 @@ TABLE: dict[str, list[tuple]] = {
                            bad(100000, "from 1 to 3600")],
     "smoke_token_command": [good(None), good("curl -s https://t/oauth/token | jq -r .access_token"),
                             bad(["curl"], "setting 'smoke_token_command' must be a shell command string")],
+    "alert_command": [good(None), good("ops/alert_webhook.py --format slack"),
+                      bad(["curl"], "setting 'alert_command' must be a shell command string")],
     "auth0_domain": [good("tenant.eu.auth0.com"), good("login.example.com"),
                      bad(None, "setting 'auth0_domain' is not set"), bad("", "setting 'auth0_domain' is not set"),
                      bad("https://tenant.auth0.com/", "setting 'auth0_domain' must be a host name"),
