@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import posixpath
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
@@ -136,6 +137,11 @@ def sql_digest(files: dict[str, RenderedFile]) -> str:
     for name in sorted(n for n in files if n.startswith("sql/")):
         digest.update(name.encode() + b"\0" + files[name].content + b"\0")
     return digest.hexdigest()
+
+
+def host_script(app_dir: str, name: str, *args: str) -> str:
+    """The command that runs the stack's host-side script ``bin/NAME`` (every part quoted)."""
+    return " ".join(shlex.quote(part) for part in (posixpath.join(app_dir, "bin", name), *args))
 
 
 def smoke_url(settings: Settings) -> str:

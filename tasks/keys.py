@@ -25,7 +25,7 @@ from pyinfra.api.exceptions import OperationError
 from pyinfra.api.host import Host
 
 from postgrest_stack import key_proof
-from postgrest_stack.render import JWKS_FILE, POSTGREST_UID, smoke_url
+from postgrest_stack.render import JWKS_FILE, POSTGREST_UID, host_script, smoke_url
 from postgrest_stack.settings import Settings
 from tasks import files
 
@@ -66,6 +66,11 @@ def _replace_key_file(target: Host, app: str, *, content: bytes | None = None, s
         raise OperationError(f"{target.name}: could not replace the key file: {out}")
 
 
+def smoke_command(settings: Settings) -> str:
+    """GET the API from the host with the token's header read from stdin (never argv)."""
+    return f"curl -s -o /dev/null -m 5 -w '%{{http_code}}' -H @- {shlex.quote(smoke_url(settings) + '/todos?limit=1')}"
+
+
 def _smoke(target: Host, settings: Settings, smoke_token_command: str) -> str | None:
     """None when a fresh token gets 200 from the host, else the reason."""
     # Bounded like every other wait of a deploy; a timeout fails (and rolls back) the host.
@@ -74,11 +79,10 @@ def _smoke(target: Host, settings: Settings, smoke_token_command: str) -> str | 
     token = done.stdout.strip()
     if done.returncode != 0 or not token:
         return f"smoke_token_command failed (exit {done.returncode})"
-    url = shlex.quote(f"{smoke_url(settings)}/todos?limit=1")
     status = ""
     for _ in range(SMOKE_ATTEMPTS):
         # The token goes on stdin, never on a command line.
-        _ok, status = _run(target, f"curl -s -o /dev/null -m 5 -w '%{{http_code}}' -H @- {url}",
+        _ok, status = _run(target, smoke_command(settings),
                            _stdin=f"Authorization: Bearer {token}\n")
         if status.strip() == "200":
             return None
@@ -89,7 +93,7 @@ def _smoke(target: Host, settings: Settings, smoke_token_command: str) -> str | 
 def _prove_read_as_keys(target: Host, settings: Settings, key_file: bytes) -> str | None:
     """None when PostgREST refuses HS256 tokens made of ``key_file``, else the reason."""
     tokens = key_proof.forged_tokens(key_file, settings)
-    ok, out = _run(target, f"{shlex.quote(settings.app_dir)}/bin/prove-keys", _stdin=key_proof.stdin_for(tokens))
+    ok, out = _run(target, host_script(settings.app_dir, "prove-keys"), _stdin=key_proof.stdin_for(tokens))
     if ok:
         return None
     lines = [line for line in out.splitlines() if line.strip()]
@@ -97,7 +101,7 @@ def _prove_read_as_keys(target: Host, settings: Settings, key_file: bytes) -> st
 
 
 def _reload(target: Host, app: str) -> None:
-    ok, out = _run(target, f"{shlex.quote(app)}/bin/reload-postgrest")
+    ok, out = _run(target, host_script(app, "reload-postgrest"))
     if not ok:
         raise OperationError(f"{target.name}: reload failed: {out}")
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import posixpath
-import shlex
 
 from pyinfra.api import deploy
 from pyinfra.operations import server
@@ -11,7 +10,7 @@ from pyinfra.operations import server
 from postgrest_stack import key_proof
 from postgrest_stack import plan as planning
 from postgrest_stack.probe import HostState
-from postgrest_stack.render import DIRECTORIES, JWKS_FILE, RenderedFile
+from postgrest_stack.render import DIRECTORIES, JWKS_FILE, RenderedFile, host_script
 from postgrest_stack.settings import Settings
 from tasks import files
 
@@ -19,7 +18,6 @@ from tasks import files
 @deploy("PostgREST stack")
 def apply_stack(settings: Settings, rendered_files: dict[str, RenderedFile], state: HostState, plan: planning.Plan):
     app = settings.app_dir
-    bin_ = shlex.quote(posixpath.join(app, "bin"))
     for relative in plan.directories:
         mode, uid = DIRECTORIES[relative]
         files.directory(name=f"Directory {relative}", path=posixpath.normpath(posixpath.join(app, relative)),
@@ -40,14 +38,21 @@ def apply_stack(settings: Settings, rendered_files: dict[str, RenderedFile], sta
         )
     if plan.up:
         server.shell(name="Bring the stack up (compose up -d)",
-                     commands=[f"{bin_}/compose up -d --remove-orphans"])
+                     commands=[host_script(app, "compose", "up", "-d", "--remove-orphans")])
     if plan.sql:
         # An external database is shared by every api host: once per run is enough.
         server.shell(name="Apply SQL in the db container" if settings.runs_db else "Apply SQL to the external database",
-                     commands=[f"{bin_}/health-gate db", f"{bin_}/apply-sql"],
+                     commands=[host_script(app, "health-gate", "db"), host_script(app, "apply-sql")],
                      _run_once=bool(settings.external_db_uri))
     if plan.reload:
-        server.shell(name="Reload PostgREST (SIGUSR2)", commands=[f"{bin_}/reload-postgrest"])
+        server.shell(name="Reload PostgREST (SIGUSR2)", commands=[host_script(app, "reload-postgrest")])
+
+
+def prove_or_remove_command(app_dir: str) -> str:
+    """bin/prove-keys; should PostgREST have read the key file as a shared secret, its
+    container is removed (not stopped: restart=always would bring it back at boot)."""
+    return (f"{host_script(app_dir, 'prove-keys')} || {{ status=$?; "
+            f"{host_script(app_dir, 'compose', 'rm', '-fs', 'postgrest')} >/dev/null 2>&1; exit $status; }}")
 
 
 @deploy("PostgREST stack")
@@ -57,12 +62,11 @@ def health_gate(settings: Settings, key_file: bytes):
     A PostgREST that took the key file as a shared secret would accept tokens anyone
     can forge from the public JWKS: its container is removed, and the host fails.
     """
-    bin_ = shlex.quote(posixpath.join(settings.app_dir, "bin"))
-    server.shell(name="Health gate", commands=[f"{bin_}/health-gate"])
+    app = settings.app_dir
+    server.shell(name="Health gate", commands=[host_script(app, "health-gate")])
     if settings.runs_api:
         server.shell(
             name="Prove PostgREST read the key file as keys",
-            # Removed, not stopped: restart=always would bring a stopped one back at boot.
-            commands=[f"{bin_}/prove-keys || {{ status=$?; {bin_}/compose rm -fs postgrest >/dev/null 2>&1; exit $status; }}"],
+            commands=[prove_or_remove_command(app)],
             _stdin=key_proof.stdin_for(key_proof.forged_tokens(key_file, settings)),
         )

@@ -1,0 +1,76 @@
+"""Every command string the project builds, pinned exactly (as Kamal's test/commands and
+pyinfra's operation tests do), for an app_dir with a space and both quote kinds: every
+interpolated path must stay one shell word."""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+
+import pytest
+
+from postgrest_stack import probe, render, settings
+from tasks import keys, stack
+
+APP = "/opt/my app's \"stack\""
+Q = "'/opt/my app'\"'\"'s \"stack\"'"  # APP as one shell word
+
+
+@pytest.fixture
+def resolved(data):
+    return settings.resolve({**data, "app_dir": APP, "stack_name": "pgst"})
+
+
+def test_the_quoted_app_dir_is_one_shell_word():
+    assert shlex.quote(APP) == Q and shlex.split(Q) == [APP]
+
+
+def test_host_scripts(resolved):
+    assert render.host_script(APP, "compose", "up", "-d", "--remove-orphans") == \
+        "'/opt/my app'\"'\"'s \"stack\"/bin/compose' up -d --remove-orphans"
+    assert render.host_script(APP, "health-gate", "db") == "'/opt/my app'\"'\"'s \"stack\"/bin/health-gate' db"
+    assert render.host_script(APP, "reload-postgrest") == "'/opt/my app'\"'\"'s \"stack\"/bin/reload-postgrest'"
+    assert stack.prove_or_remove_command(APP) == (
+        "'/opt/my app'\"'\"'s \"stack\"/bin/prove-keys' || { status=$?; "
+        "'/opt/my app'\"'\"'s \"stack\"/bin/compose' rm -fs postgrest >/dev/null 2>&1; exit $status; }")
+
+
+def test_smoke_command_reads_the_token_from_stdin(resolved):
+    assert keys.smoke_command(resolved) == \
+        "curl -s -o /dev/null -m 5 -w '%{http_code}' -H @- 'http://127.0.0.1:3000/todos?limit=1'"
+
+
+def test_probe_command(resolved):
+    assert probe.command(APP, "pgst", 3001, secret_files=(".env", "sql/01-roles.sql")) == f"""\
+echo "init $(cat /proc/1/comm 2>/dev/null || echo unknown)"
+if cd {Q} 2>/dev/null; then
+  find . -printf 'path %y %m %U %G %P\\n'
+  find . -type f | while IFS= read -r f; do
+    case "$f" in
+      ./.env | ./sql/01-roles.sql) [ -f .digest-key ] && printf 'ksha %s %s\\n' "$(cat .digest-key "$f" | sha256sum | cut -d" " -f1)" "${{f#./}}" ;;
+      *) printf 'sha %s %s\\n' "$(sha256sum < "$f" | cut -d" " -f1)" "${{f#./}}" ;;
+    esac
+  done
+  [ -f postgrest/jwks.json ] && printf 'jwks %s\\n' "$(head -c 65536 postgrest/jwks.json | tr -d '\\n')"
+  cd /
+fi
+if ! command -v docker >/dev/null 2>&1; then echo "docker missing"; exit 0; fi
+if ! docker info >/dev/null 2>&1; then echo "docker stopped"; exit 0; fi
+echo "docker running"
+ids=$(docker ps -aq --filter label=com.docker.compose.project=pgst --filter label=com.docker.compose.oneoff=False)
+if [ -n "$ids" ]; then docker inspect -f 'service {{{{index .Config.Labels "com.docker.compose.service"}}}} {{{{.State.Status}}}} {{{{if .State.Health}}}}{{{{.State.Health.Status}}}}{{{{else}}}}-{{{{end}}}} {{{{.State.StartedAt}}}} {{{{.Config.Image}}}} {{{{.Image}}}}' $ids; fi
+if command -v curl >/dev/null 2>&1; then
+  echo "ready $(curl -s -o /dev/null -m 3 -w '%{{http_code}}' http://127.0.0.1:3001/ready)"
+fi
+db=$(docker ps -q --filter label=com.docker.compose.project=pgst --filter label=com.docker.compose.oneoff=False --filter label=com.docker.compose.service=db)
+if [ -n "$db" ]; then
+  echo "sqldigest $(docker exec "$db" sh -c 'psql -X -tA -U "$POSTGRES_USER" -d "$POSTGRES_DB" -c "$0"' 'SELECT coalesce(obj_description(oid, '"'"'pg_namespace'"'"'), '"'"''"'"') FROM pg_namespace WHERE nspname = '"'"'auth_guard'"'"'' 2>/dev/null)"
+fi
+exit 0"""
+
+
+def test_every_command_parses_as_shell(resolved):
+    commands = [probe.command(APP, "pgst", 3001, secret_files=render.SECRET_FILES),
+                stack.prove_or_remove_command(APP), keys.smoke_command(resolved)]
+    for command in commands:
+        assert subprocess.run(["sh", "-n", "-c", command]).returncode == 0, command
