@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import sys
+
 # pyinfra's command line patches the stdlib for gevent when it is imported
 # (pyinfra_cli/__init__.py), and some tests import it in-process. Patched after ssl has
-# been imported, TLS breaks (RecursionError); so it is patched first, as pyinfra does.
-from gevent import monkey
+# been imported, TLS breaks (RecursionError); so under pytest it is patched first, as
+# pyinfra does. (Benchmarks import this module for ROOT only: they are left alone.)
+if "_pytest" in sys.modules:
+    from gevent import monkey
 
-monkey.patch_all()
+    monkey.patch_all()
 
-import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
