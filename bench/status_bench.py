@@ -22,7 +22,7 @@ from tests.harness.auth0 import JwksEndpoint, Tenant  # noqa: E402
 
 def remote_commands(targets: list[Target], since: list[int]) -> int:
     """Commands the targets' sshd ran since the given log offsets (one per exec channel)."""
-    return sum(t.sshd.log()[offset:].count("Starting session: command") for t, offset in zip(targets, since))
+    return sum(t.sshd.log()[offset:].count("Starting session: command") for t, offset in zip(targets, since, strict=True))
 
 
 def timed(targets: list[Target], run) -> tuple[float, int]:

@@ -87,7 +87,7 @@ def snapshot(target: Target) -> dict:
 def changes(before: list[dict], after: list[dict]) -> list[str]:
     """What differs between two lists of snapshots, by host, part and key (content not shown)."""
     found = []
-    for index, (old, new) in enumerate(zip(before, after)):
+    for index, (old, new) in enumerate(zip(before, after, strict=True)):
         for part in old:
             if isinstance(old[part], dict):
                 for key in sorted(set(old[part]) | set(new[part])):

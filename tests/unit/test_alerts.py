@@ -12,7 +12,6 @@ import threading
 
 import pytest
 from pyinfra import logger as pyinfra_logger
-from pyinfra.api.exceptions import PyinfraError
 from pyinfra.api.operation import OperationMeta
 from pyinfra.connectors.util import CommandOutput, OutputLine
 from pyinfra.context import ctx_state
@@ -20,7 +19,6 @@ from pyinfra.context import ctx_state
 from postgrest_stack import alerts
 from tasks import alerting
 from tests.conftest import ROOT
-
 
 # --- the line and the command ---------------------------------------------------------
 

@@ -74,7 +74,7 @@ def test_the_cron_line_is_a_valid_cron_d_entry():
     fields = lines[0].split(None, 6)
     minute, hour, dom, month, dow, user, command = fields
     ranges = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 7))
-    assert all(_cron_field(f, *r) for f, r in zip((minute, hour, dom, month, dow), ranges)), fields[:5]
+    assert all(_cron_field(f, *r) for f, r in zip((minute, hour, dom, month, dow), ranges, strict=True)), fields[:5]
     assert minute == "*/15" and user == "postgrest-ops"
     assert "%" not in command  # cron would cut the command there
     assert f"cd {INSTALL_DIR} && flock -n " in command

@@ -8,7 +8,8 @@ import json
 
 import pytest
 
-from postgrest_stack import jwks, plan as planning, probe, render, settings, signing_keys, status
+from postgrest_stack import jwks, probe, render, settings, signing_keys, status
+from postgrest_stack import plan as planning
 from postgrest_stack.render import JWKS_FILE
 from tests.unit.test_plan import deployed_state
 
