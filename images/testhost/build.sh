@@ -81,7 +81,9 @@ MM_ARGS=(
     # "*": no password, but not "locked" either (sshd refuses locked accounts without PAM)
     --customize-hook='chroot "$1" usermod -p "*" deploy'
     --customize-hook='chmod 0440 "$1/etc/sudoers.d/deploy" && chroot "$1" visudo -cq'
-    --customize-hook='chmod 0644 "$1"/etc/ssh/sshd_config.d/*.conf "$1"/etc/systemd/system/*.service'
+    # regular files only: the masked units are symlinks to /dev/null, and chmod follows
+    # a symlink outside the chroot, onto the build machine's own /dev/null
+    --customize-hook='find "$1"/etc/ssh/sshd_config.d "$1"/etc/systemd/system -maxdepth 1 -type f \( -name "*.conf" -o -name "*.service" \) -exec chmod 0644 {} +'
     # a fresh machine-id per container (systemd makes one at boot)
     --customize-hook=': >"$1/etc/machine-id"; rm -f "$1/var/lib/dbus/machine-id"'
     --customize-hook='rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*.bin'

@@ -83,7 +83,7 @@ def test_readme_table_rows_match_the_declaration():
     rows = readme_table_rows()
     assert [row[0] for row in rows] == [f"`{s.name}`" for s in SETTINGS]
     assert rows == settings_doc.readme_rows(), "run python -m postgrest_stack settings-doc --write"
-    for row, setting in zip(rows, SETTINGS):
+    for row, setting in zip(rows, SETTINGS, strict=True):
         assert row[3] == setting.doc
         if setting.required:
             assert row[1] == "required"
