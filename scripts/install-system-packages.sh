@@ -5,11 +5,12 @@
 #   PostgreSQL 15 (contract tests), Docker 20.10 + Compose v1 (e2e), sshd/ssh (e2e and
 #   fleet targets), mmdebstrap (stand-in and test-host images), apt-cacher-ng (the
 #   fleet hosts' route to Debian's archive), npm (the PostgREST binary, Auth0 Action tests),
-#   systemd (systemd-analyze verifies the units under ops/systemd; systemd need not run).
+#   systemd (systemd-analyze verifies the units under ops/systemd; systemd need not run),
+#   chromium (headless, drives Swagger UI in tests/e2e/test_swagger.py).
 set -euo pipefail
 
 packages=(make curl postgresql-15 postgresql-client-15 docker.io docker-compose
-          openssh-server openssh-client mmdebstrap iproute2 apt-cacher-ng systemd)
+          openssh-server openssh-client mmdebstrap iproute2 apt-cacher-ng systemd chromium)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()

@@ -259,3 +259,13 @@ def test_healthcheck_gate_and_reload_per_version(data, secrets, release, in_cont
         assert admin_curl in gate and "PostgREST /ready not 200 within 120 s" in gate
         assert admin_curl in reload_script and "docker exec" not in reload_script
     assert "kill -s SIGUSR2" in reload_script
+
+
+@pytest.mark.parametrize("release", ["12.0.2", "12.2.12", "13.0.8", "14.17", "16.2"])
+def test_swagger_ui_gets_the_openapi_security_definitions_on_every_line(data, secrets, release):
+    # openapi-security-active: CHANGELOG 10.0.0 (#1082), in configuration.rst of every line.
+    image = f"postgrest/postgrest:v{release}"
+    assert "openapi-security-active" not in conf_for(data, secrets, image)
+    conf = conf_for(data, secrets, image, swagger_enabled=True, public_api_url="https://api.example.com")
+    assert "openapi-security-active = true\n" in conf
+    assert "openapi-security-active" in versions.CONFIG_KEYS[versions.profile(release).line]
