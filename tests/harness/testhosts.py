@@ -99,14 +99,11 @@ class TestHostError(RuntimeError):
 
 # ---------------------------------------------------------------------- helpers
 def _docker(*args: str, check: bool = True, input: bytes | None = None, timeout: float = 120):
-    proc = subprocess.run(
-        ["docker", *args],
-        input=input,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        timeout=timeout,
-        stdin=None if input is not None else subprocess.DEVNULL,
-    )
+    # input= or stdin=, never both (gevent's subprocess, which the test process uses,
+    # refuses both even when stdin is None)
+    feed = {"input": input} if input is not None else {"stdin": subprocess.DEVNULL}
+    proc = subprocess.run(["docker", *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout,
+                          **feed)
     out = proc.stdout.decode(errors="replace")
     if check and proc.returncode != 0:
         raise TestHostError(f"docker {' '.join(args)} failed ({proc.returncode}):\n{out}")
