@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import base64
+import inspect
 import json
 import os
 import stat
@@ -22,6 +24,7 @@ REFUSED = jwks_corpus.refused_cases()
 
 
 MISREAD = jwks_corpus.misread_cases()
+SINGLE_RULE = jwks_corpus.single_rule_cases()
 
 
 def canonical_of(*names: str) -> bytes:
@@ -101,6 +104,46 @@ def test_each_refusal_has_a_distinct_message():
     # Two pairs share their rule and so their message: "empty file"/"newline only", and
     # the two "x5c of another key" cases; every other case has its own.
     assert len(messages) == len(REFUSED) - 2
+
+
+@pytest.mark.parametrize("name", list(SINGLE_RULE))
+def test_each_rule_alone_refuses_the_set_it_is_about(name):
+    """Only that rule is broken: refused with its message, and the same set with that one
+    violation undone passes (so with the rule gone, nothing else would refuse it)."""
+    case = SINGLE_RULE[name]
+    with pytest.raises(jwks.JwksError) as error:
+        jwks.validate(case.bad, "src.json")
+    assert case.fragment in str(error.value), str(error.value)
+    assert jwks.validate(case.fixed, "src.json").kids
+
+
+#: Refusals no key set can reach: the RSA library returns an RSA public key for any
+#: n/e it accepts.
+UNREACHABLE = {"not an RSA public key"}
+
+
+def refusal_texts() -> set[str]:
+    """The fixed text of each refusal in the guard's checks (after "{source}: " / "{where}: ")."""
+    texts = set()
+    for function in (jwks.validate, jwks._validate_key, jwks._validate_x5c):
+        for node in ast.walk(ast.parse(inspect.getsource(function).strip())):
+            if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) and \
+                    getattr(node.exc.func, "id", "") == "JwksError" and isinstance(node.exc.args[0], ast.JoinedStr):
+                parts = node.exc.args[0].values
+                texts.add(parts[1].value.removeprefix(": ").split("{")[0].strip())
+    return texts
+
+
+def test_every_rule_of_the_guard_has_its_single_rule_case():
+    messages = []
+    for case in SINGLE_RULE.values():
+        with pytest.raises(jwks.JwksError) as error:
+            jwks.validate(case.bad, "src.json")
+        messages.append(str(error.value))
+    texts = refusal_texts()
+    assert len(texts) >= 20  # the scan found the checks
+    missing = [text for text in texts - UNREACHABLE if not any(text in message for message in messages)]
+    assert missing == [], "rules without a case in jwks_corpus.single_rule_cases()"
 
 
 @pytest.fixture
