@@ -10,11 +10,8 @@ own Auth0 stand-in.
 
 from __future__ import annotations
 
-import sys
-
 import pytest
 
-from postgrest_stack import signing_keys
 from tests.e2e.harness import Target, run_pyinfra
 from tests.harness.auth0 import JwksEndpoint, Tenant
 from tests.jwks_corpus import refused_cases
@@ -25,11 +22,7 @@ ISSUER = "https://tenant.eu.auth0.com/"
 
 @pytest.fixture(scope="module")
 def tenant(tmp_path_factory):
-    t = Tenant.with_keys(("k1", "k2", "k3", "k4"), published=("k1", "k2"))
-    t.pem_dir = tmp_path_factory.mktemp("keys")
-    for name, key in t.keys.items():
-        (t.pem_dir / f"{name}.pem").write_bytes(signing_keys.private_pem(key))
-    return t
+    return Tenant.with_keys(("k1", "k2", "k3", "k4"), published=("k1", "k2")).write_pems(tmp_path_factory.mktemp("keys"))
 
 
 @pytest.fixture(scope="module")
@@ -74,8 +67,7 @@ def alerts(hosts, alert_log):
 
 
 def smoke_command(tenant, key):
-    return (f"{sys.executable} -m tests.e2e.mint_token --key {tenant.pem_dir / (key + '.pem')} "
-            f"--audience {AUDIENCE} --issuer {ISSUER}")
+    return tenant.smoke_command(key, audience=AUDIENCE, issuer=ISSUER)
 
 
 def test_a_successful_deploy_and_runs_with_no_change_send_nothing(hosts, alerts):

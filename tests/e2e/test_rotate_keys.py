@@ -7,16 +7,13 @@ own Auth0 stand-in, so rotating its keys does not disturb other modules.
 
 from __future__ import annotations
 
-import sys
-import threading
-import time
-
 import pytest
 import requests
 
 from postgrest_stack import signing_keys
 from tests.e2e.harness import Target, bearer, run_pyinfra
 from tests.harness.auth0 import JwksEndpoint, Tenant
+from tests.harness.load import RequestLoop
 from tests.jwks_corpus import refused_cases
 
 ISSUER = "https://tenant.eu.auth0.com/"
@@ -26,11 +23,7 @@ REQUESTS_AT_LEAST = 1000
 
 @pytest.fixture(scope="module")
 def tenant(tmp_path_factory):
-    t = Tenant.with_keys(("k1", "k2", "k3", "k4"), published=("k1", "k2"))
-    t.pem_dir = tmp_path_factory.mktemp("keys")
-    for name, key in t.keys.items():
-        (t.pem_dir / f"{name}.pem").write_bytes(signing_keys.private_pem(key))
-    return t
+    return Tenant.with_keys(("k1", "k2", "k3", "k4"), published=("k1", "k2")).write_pems(tmp_path_factory.mktemp("keys"))
 
 
 @pytest.fixture(scope="module")
@@ -60,8 +53,7 @@ def status(target, tok):
 
 
 def smoke_command(tenant, key):
-    return (f"{sys.executable} -m tests.e2e.mint_token --key {tenant.pem_dir / (key + '.pem')} "
-            f"--audience {AUDIENCE} --issuer {ISSUER}")
+    return tenant.smoke_command(key, audience=AUDIENCE, issuer=ISSUER)
 
 
 def rotate(hosts, *extra, **overrides):
@@ -94,33 +86,16 @@ def test_dry_run_lists_each_hosts_rotation_and_changes_nothing(hosts, tenant):
 def test_zero_downtime_rotation(hosts, tenant):
     before = [t.containers() for t in hosts]
     old_files = key_files(hosts)
-    tok = token(tenant, "k2")  # in the set before and after
-    answers: list[int] = []
-    stop = threading.Event()
-
-    def client():
-        session = requests.Session()
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline and not (stop.is_set() and len(answers) >= REQUESTS_AT_LEAST):
-            for target in hosts:
-                try:
-                    answers.append(session.get(f"{target.api}/todos", headers=bearer(tok), timeout=5).status_code)
-                except requests.RequestException:
-                    answers.append(0)
-
-    thread = threading.Thread(target=client)
-    thread.start()
-    try:
+    loop = RequestLoop([f"{target.api}/todos" for target in hosts], bearer(token(tenant, "k2")),
+                       at_least=REQUESTS_AT_LEAST)  # k2: in the set before and after
+    with loop:
         tenant.publish("k2", "k3")
         run = rotate(hosts, smoke_token_command=smoke_command(tenant, "k3"))
-    finally:
-        stop.set()
-        thread.join()
     run.check()
     # Each host's own operation reports its own change.
     assert run.results["Rotate signing keys, one host at a time"] == (2, 0, 0)
-    assert len(answers) >= REQUESTS_AT_LEAST
-    assert [a for a in answers if not 200 <= a < 300] == []
+    assert len(loop.answers) >= REQUESTS_AT_LEAST
+    assert loop.failures() == []
     kid = {name: signing_keys.kid_of(tenant.keys[name]) for name in ("k1", "k2", "k3")}
     assert run.output.count(f"added [{kid['k3']}], removed [{kid['k1']}], unchanged [{kid['k2']}]") == 2
     for target in hosts:

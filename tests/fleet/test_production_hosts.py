@@ -13,9 +13,7 @@ A scenario: the tests run in file order and build on each other.
 
 from __future__ import annotations
 
-import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,9 +22,9 @@ import docker
 import pytest
 import requests
 
-from postgrest_stack import signing_keys
 from tests.e2e.harness import Run, bearer, run_pyinfra
 from tests.harness.auth0 import JwksEndpoint, Tenant
+from tests.harness.load import RequestLoop
 from tests.harness.testhosts import TestHost
 
 AUDIENCE = "https://api.example.com"
@@ -71,11 +69,7 @@ class FleetTarget:
 
 @pytest.fixture(scope="module")
 def tenant(tmp_path_factory):
-    t = Tenant.with_keys(("k1", "k2", "k3"), published=("k1", "k2"))
-    t.pem_dir = tmp_path_factory.mktemp("keys")
-    for name, key in t.keys.items():
-        (t.pem_dir / f"{name}.pem").write_bytes(signing_keys.private_pem(key))
-    return t
+    return Tenant.with_keys(("k1", "k2", "k3"), published=("k1", "k2")).write_pems(tmp_path_factory.mktemp("keys"))
 
 
 @pytest.fixture(scope="module")
@@ -186,38 +180,20 @@ def test_reboot_brings_docker_and_the_stack_back(hosts, tenant):
 
 
 def smoke_command(tenant, key):
-    return (f"{sys.executable} -m tests.e2e.mint_token --key {tenant.pem_dir / (key + '.pem')} "
-            f"--audience {AUDIENCE} --issuer {ISSUER}")
+    return tenant.smoke_command(key, audience=AUDIENCE, issuer=ISSUER)
 
 
 def test_rotation_across_the_api_hosts_loses_no_request(hosts, tenant):
     apis = api_hosts(hosts)
     before = [t.containers() for t in hosts]
-    tok = token(tenant, "k2")  # in the set before and after
-    answers: list[int] = []
-    stop = threading.Event()
-
-    def client():
-        session = requests.Session()
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline and not (stop.is_set() and len(answers) >= REQUESTS_AT_LEAST):
-            for target in apis:
-                try:
-                    answers.append(session.get(f"{target.api}/todos", headers=bearer(tok), timeout=5).status_code)
-                except requests.RequestException:
-                    answers.append(0)
-
-    thread = threading.Thread(target=client)
-    thread.start()
-    try:
+    loop = RequestLoop([f"{target.api}/todos" for target in apis], bearer(token(tenant, "k2")),
+                       at_least=REQUESTS_AT_LEAST)  # k2: in the set before and after
+    with loop:
         tenant.publish("k2", "k3")
         run = deploy(hosts, script="rotate_keys.py", smoke_token_command=smoke_command(tenant, "k3"))
-    finally:
-        stop.set()
-        thread.join()
     run.check()
-    assert len(answers) >= REQUESTS_AT_LEAST
-    assert [a for a in answers if a != 200] == []
+    assert len(loop.answers) >= REQUESTS_AT_LEAST
+    assert loop.failures() == []
     for target in apis:
         assert requests.get(f"{target.api}/todos", headers=bearer(token(tenant, "k1")), timeout=10).status_code == 401
         assert requests.get(f"{target.api}/todos", headers=bearer(token(tenant, "k3")), timeout=10).status_code == 200

@@ -13,6 +13,7 @@ import http.server
 import ipaddress
 import json
 import ssl
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -43,6 +44,7 @@ class Tenant:
 
     keys: dict[str, rsa.RSAPrivateKey] = field(default_factory=dict)
     published: list[str] = field(default_factory=list)
+    pem_dir: Path | None = None
     # One certificate per key, so the published bytes are stable between requests.
     _jwk: dict[str, dict] = field(default_factory=dict)
 
@@ -65,6 +67,18 @@ class Tenant:
 
     def jwks(self) -> bytes:
         return json.dumps({"keys": [self._jwk[n] for n in self.published]}, indent=2).encode() + b"\n"
+
+    def write_pems(self, directory: Path) -> "Tenant":
+        """Write each private key as ``<name>.pem`` (for a smoke-token command); returns self."""
+        self.pem_dir = directory
+        for name, key in self.keys.items():
+            (directory / f"{name}.pem").write_bytes(signing_keys.private_pem(key))
+        return self
+
+    def smoke_command(self, key_name: str, *, audience: str, issuer: str) -> str:
+        """A `smoke_token_command` that prints a fresh token signed with ``key_name``."""
+        return (f"{sys.executable} -m tests.e2e.mint_token --key {self.pem_dir / (key_name + '.pem')} "
+                f"--audience {audience} --issuer {issuer}")
 
     def key_file(self) -> bytes:
         """The canonical key file a deploy pushes for the published keys."""
