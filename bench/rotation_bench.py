@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -25,38 +24,10 @@ from postgrest_stack import key_proof, settings  # noqa: E402
 from postgrest_stack.atomic_write import write_atomic  # noqa: E402
 from tests.e2e.harness import Target, bearer, run_pyinfra  # noqa: E402
 from tests.harness.auth0 import JwksEndpoint, Tenant  # noqa: E402
+from tests.harness.load import RequestLoop  # noqa: E402
 from tests.unit.conftest import group_defaults  # noqa: E402
 
 AUDIENCE, ISSUER = "https://api.example.com", "https://tenant.eu.auth0.com/"
-
-
-class ClientLoop:
-    """GET /todos with one token, as fast as one client goes, until stopped."""
-
-    def __init__(self, url: str, token: str):
-        self.url, self.token = url, token
-        self.ok = self.failed = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run)
-
-    def _run(self):
-        session = requests.Session()
-        while not self._stop.is_set():
-            try:
-                code = session.get(self.url, headers=bearer(self.token), timeout=5).status_code
-                self.ok, self.failed = (self.ok + 1, self.failed) if code == 200 else (self.ok, self.failed + 1)
-            except requests.RequestException:
-                self.failed += 1
-
-    def __enter__(self):
-        self._thread.start()
-        time.sleep(0.5)
-        return self
-
-    def __exit__(self, *exc):
-        time.sleep(0.5)
-        self._stop.set()
-        self._thread.join()
 
 
 def main() -> None:
@@ -91,14 +62,16 @@ def main() -> None:
                 breakdown[label] = time.monotonic() - started
 
             tenant.publish("k2", "k3")
-            with ClientLoop(url, tok("k2")) as reload_loop:
+            with RequestLoop([url], bearer(tok("k2"))) as reload_loop:
+                time.sleep(0.5)
                 started = time.monotonic()
                 run_pyinfra([target], "rotate_keys.py").check()
                 reload_seconds = time.monotonic() - started
             print(f"rotated by reload in {reload_seconds:.2f} s", file=sys.stderr)
 
             tenant.publish("k3", "k4")
-            with ClientLoop(url, tok("k3")) as restart_loop:
+            with RequestLoop([url], bearer(tok("k3"))) as restart_loop:
+                time.sleep(0.5)
                 started = time.monotonic()
                 key_file = target.app_dir / "postgrest/jwks.json"
                 write_atomic(key_file, tenant.key_file(), mode=0o600)
@@ -121,8 +94,9 @@ def main() -> None:
     for label, seconds in breakdown.items():
         print(f"  {label:<58}{seconds:>6.2f}s")
     print(f"{'method':<28}{'wall time':>10}{'requests':>10}{'failed':>8}")
-    print(f"{'rotate_keys.py (SIGUSR2)':<28}{reload_seconds:>9.2f}s{reload_loop.ok + reload_loop.failed:>10}{reload_loop.failed:>8}")
-    print(f"{'file + container restart':<28}{restart_seconds:>9.2f}s{restart_loop.ok + restart_loop.failed:>10}{restart_loop.failed:>8}")
+    for label, seconds, loop in (("rotate_keys.py (SIGUSR2)", reload_seconds, reload_loop),
+                                 ("file + container restart", restart_seconds, restart_loop)):
+        print(f"{label:<28}{seconds:>9.2f}s{len(loop.answers):>10}{len(loop.failures()):>8}")
 
 
 if __name__ == "__main__":
