@@ -3,7 +3,7 @@
 It publishes an Auth0-shaped JWKS (``kty, use, n, e, kid, x5t, x5c, alg``) at
 ``/.well-known/jwks.json`` over HTTP on loopback (or HTTPS with a self-signed
 certificate), signs tokens with its keys, and can be told to misbehave (any status,
-any body, stall) to exercise the JWKS guard.
+any body, stall, a redirect to a valid JWKS elsewhere) to exercise the JWKS guard.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ from cryptography.x509.oid import NameOID
 from postgrest_stack import signing_keys
 
 JWKS_PATH = "/.well-known/jwks.json"
+#: Where a redirect points: the tenant's valid JWKS, always served there.
+MOVED_PATH = "/moved/jwks.json"
 
 
 @dataclass
@@ -36,6 +38,10 @@ class Behaviour:
     stall_seconds: float = 0.0
     content_type: str = "application/json"
     requests: int = 0
+    #: 301, 302, 307, ...: JWKS_PATH answers this with a Location of MOVED_PATH.
+    redirect_status: int | None = None
+    #: Requests that reached MOVED_PATH (a client that followed the redirect).
+    moved_requests: int = 0
 
 
 @dataclass
@@ -98,12 +104,25 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         behaviour.requests += 1
         if behaviour.stall_seconds:
             time.sleep(behaviour.stall_seconds)
+        if self.path == MOVED_PATH:
+            behaviour.moved_requests += 1
+            self._answer(200, self.server.tenant.jwks(), "application/json")
+            return
         if self.path != JWKS_PATH:
             self.send_error(404)
             return
+        if behaviour.redirect_status is not None:
+            self.send_response(behaviour.redirect_status)
+            self.send_header("Location", f"{self.server.scheme}://{self.headers['Host']}{MOVED_PATH}")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         body = behaviour.body if behaviour.body is not None else self.server.tenant.jwks()
-        self.send_response(behaviour.status)
-        self.send_header("Content-Type", behaviour.content_type)
+        self._answer(behaviour.status, body, behaviour.content_type)
+
+    def _answer(self, status: int, body: bytes, content_type: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         try:
@@ -119,6 +138,7 @@ class _Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
     behaviour: Behaviour
     tenant: Tenant
+    scheme: str = "http"
 
 
 class JwksEndpoint:
@@ -154,7 +174,7 @@ class JwksEndpoint:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(cert_path, key_path)
         self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
-        self.scheme = "https"
+        self.scheme = self._server.scheme = "https"
 
     @property
     def url(self) -> str:

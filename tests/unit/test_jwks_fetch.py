@@ -1,5 +1,6 @@
-"""The JWKS fetch: the host checked is the host reached, loopback never goes through a
-proxy, and one wall-clock deadline bounds everything."""
+"""The JWKS fetch: the host checked is the host reached, a redirect is refused rather
+than followed, loopback never goes through a proxy, and one wall-clock deadline bounds
+everything."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 
 from postgrest_stack import jwks
 from tests import jwks_corpus
-from tests.harness.auth0 import JwksEndpoint, Tenant
+from tests.harness.auth0 import JWKS_PATH, MOVED_PATH, JwksEndpoint, Tenant
 
 
 @pytest.fixture
@@ -34,6 +35,20 @@ def test_urls_that_parse_two_ways_or_carry_credentials_are_refused(url):
         jwks.read_source(url, deadline_seconds=1)
     assert str(error.value).startswith(url)
     assert "backslash" in str(error.value) or "credentials" in str(error.value)
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+def test_a_redirect_to_a_valid_jwks_is_refused_not_followed(tenant, status):
+    """The checks (https, loopback-only http, no credentials) hold for the URL given: a
+    redirect would lead anywhere, so it is refused, however valid the set it points at."""
+    with JwksEndpoint(tenant) as endpoint:
+        endpoint.behaviour.redirect_status = status
+        with pytest.raises(jwks.JwksError) as error:
+            jwks.fetch(endpoint.url, deadline_seconds=5)
+        assert endpoint.behaviour.moved_requests == 0
+        # Where it points is a valid JWKS: the redirect alone was refused.
+        assert jwks.fetch(endpoint.url.replace(JWKS_PATH, MOVED_PATH), deadline_seconds=5).kids
+    assert str(error.value) == f"{endpoint.url}: HTTP {status}, expected 200"
 
 
 class _CountingProxy(http.server.BaseHTTPRequestHandler):
