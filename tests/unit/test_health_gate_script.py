@@ -1,0 +1,106 @@
+"""The rendered bin/health-gate of PostgREST 12.0.2 (the release the stack deploys by
+default) run for real in sh, in seconds, against stand-in ``bin/compose``, ``docker`` and
+``curl``: it passes a healthy stack only, and fails every other with one line naming the
+reason, then the failing container's logs.
+
+The stand-ins answer what a state directory says: the database container's health, and
+PostgREST's answers to /ready, GET / (OpenAPI) and an anonymous POST /todos. The gate
+against a PostgREST that never starts runs end to end in tests/e2e/test_health_gate.py;
+the 14+ branch in test_version_scripts.py.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import pytest
+
+from postgrest_stack import render, settings
+
+STUB_DOCKER = """#!/bin/sh
+echo "docker $*" >> "$STUB_LOG"
+case "$1" in
+  inspect) cat "$STUB_STATE/health-$4" 2>/dev/null ;;  # inspect -f FORMAT ID
+esac
+"""
+STUB_CURL = """#!/bin/sh
+echo "curl $*" >> "$STUB_LOG"
+case "$*" in
+  */ready*) cat "$STUB_STATE/ready" ;;
+  *"-X POST"*"/todos"*) cat "$STUB_STATE/post" ;;
+  *"-X GET"*) cat "$STUB_STATE/get" ;;
+  *) printf 000 ;;
+esac
+"""
+STUB_COMPOSE = """#!/bin/sh
+echo "compose $*" >> "$STUB_LOG"
+case "$1 $2 $3" in
+  "ps -q db") echo db1 ;;
+  "ps -q postgrest") echo pg1 ;;
+  "logs --no-color --tail") echo "last log line of $5" ;;
+esac
+"""
+HEALTHY = {"health-db1": "healthy", "ready": "200", "get": "200", "post": "401"}
+TIMEOUT = 1
+
+
+@pytest.fixture
+def gate(data, secrets, tmp_path):
+    app = tmp_path / "app"
+    resolved = settings.resolve(dict(data, app_dir=str(app), health_timeout=TIMEOUT))
+    assert resolved.postgrest_version.startswith("12.0")
+    render.write_tree(render.render(resolved, secrets), app)
+    (app / "bin" / "compose").write_text(STUB_COMPOSE)
+    stub_bin, state = tmp_path / "stub-bin", tmp_path / "state"
+    stub_bin.mkdir()
+    state.mkdir()
+    for name, text in (("docker", STUB_DOCKER), ("curl", STUB_CURL)):
+        (stub_bin / name).write_text(text)
+        (stub_bin / name).chmod(0o755)
+    log = tmp_path / "log"
+    env = {**os.environ, "PATH": f"{stub_bin}:{os.environ['PATH']}", "STUB_STATE": str(state), "STUB_LOG": str(log)}
+
+    def run(*args: str, **answers: str) -> subprocess.CompletedProcess:
+        for name, value in {**HEALTHY, **answers}.items():
+            (state / name.replace("_", "-")).write_text(value)
+        log.write_text("")
+        return subprocess.run([str(app / "bin" / "health-gate"), *args], capture_output=True, text=True, timeout=60,
+                              env=env)
+
+    run.log = log  # type: ignore[attr-defined]
+    return run
+
+
+def test_a_healthy_stack_passes(gate):
+    done = gate()
+    assert done.returncode == 0, done.stderr
+    assert (done.stdout, done.stderr) == ("health gate: ok\n", "")
+
+
+@pytest.mark.parametrize(("answers", "service", "reason"), [
+    ({"health_db1": "starting"}, "db", f"database not healthy within {TIMEOUT} s"),
+    ({"health_db1": "unhealthy"}, "db", f"database not healthy within {TIMEOUT} s"),
+    ({"ready": "503"}, "postgrest", f"PostgREST /ready not 200 within {TIMEOUT} s"),
+    ({"ready": "000"}, "postgrest", f"PostgREST /ready not 200 within {TIMEOUT} s"),
+    ({"get": "500"}, "postgrest", "GET / (OpenAPI) answered 500, expected 200"),
+    ({"post": "201"}, "postgrest", "anonymous POST /todos answered 201, expected 401"),
+    ({"post": "403"}, "postgrest", "anonymous POST /todos answered 403, expected 401"),
+    ({"post": "404"}, "postgrest", "anonymous POST /todos answered 404, expected 401"),
+])
+def test_anything_else_fails_with_the_reason_and_the_logs(gate, answers, service, reason):
+    done = gate(**answers)
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [f"health gate: {reason}", f"last log line of {service}"]
+    assert done.stdout == ""
+
+
+def test_a_404_from_a_stale_schema_cache_gets_a_schema_reload(gate):
+    gate(post="404")
+    assert "compose kill -s SIGUSR1 postgrest" in gate.log.read_text()
+
+
+def test_the_database_gate_waits_for_the_database_only(gate):
+    assert gate("db", ready="503").returncode == 0
+    done = gate("db", health_db1="starting")
+    assert done.returncode == 1 and done.stderr.startswith(f"health gate: database not healthy within {TIMEOUT} s\n")
