@@ -128,18 +128,18 @@ def test_a_rotation_writes_reloads_and_keeps_the_previous_file(host):
 
 def test_a_key_file_read_as_a_secret_is_rolled_back_and_reloaded(host):
     outcome = host.rotate(MISREAD, ["k-old"])
-    assert outcome == ("@local: PostgREST read the key file as a shared secret: an HS256 token signed with its bytes "
-                       "answered 200, expected 401; rolled back to the previous keys [k-old]")
     # The previous file is back on disk and loaded: a rollback is a write and a reload.
     assert (host.key_file, host.loaded) == (OLD, OLD)
     assert host.signals() == 2
+    assert outcome == ("@local: PostgREST read the key file as a shared secret: an HS256 token signed with its bytes "
+                       "answered 200, expected 401; rolled back to the previous keys [k-old]")
 
 
 def test_a_refused_smoke_token_rolls_back(host):
     outcome = host.rotate(NEW, ["k-old"], smoke_token_command="echo smoke-bad")
+    assert (host.key_file, host.loaded) == (OLD, OLD)
     assert outcome == ("@local: smoke token answered 401 after the reload, expected 200; "
                        "rolled back to the previous keys [k-old]")
-    assert (host.key_file, host.loaded) == (OLD, OLD)
 
 
 def test_an_accepted_smoke_token_keeps_the_new_keys(host):
