@@ -2,7 +2,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: system venv deps lint test quick unit contract e2e fleet images demo
+.PHONY: system venv deps lint test quick unit contract e2e fleet images demo mutants
 
 # Deploy to this machine (run as root: it may install Docker), then show a working call.
 demo: venv
@@ -54,3 +54,8 @@ unit: venv
 
 contract: deps
 	$(PY) -m pytest -m contract
+
+# Mutation check (scripts/mutants.py): realistic bugs applied one at a time to a copy of
+# the tree, each of which its tests must catch. Not part of `make test`.
+mutants: deps
+	$(PY) scripts/mutants.py
