@@ -36,6 +36,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -49,6 +50,7 @@ PYTHON = ROOT / ".venv" / "bin" / "python"
 #: What the copy borrows from the working tree rather than copying (large, not project code).
 SHARED = ("build/bin",)
 TIMEOUT_SECONDS = 900
+STOP_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -262,12 +264,29 @@ def run_tests(tree: Path, tests: tuple[str, ...], log: Path) -> int:
     with log.open("w") as out:
         out.write(" ".join(command) + "\n\n")
         out.flush()
+        # A session of its own: Ctrl-C reaches pytest from here, once, so its fixtures
+        # (database clusters, PostgREST processes) still get torn down.
+        process = subprocess.Popen(command, cwd=tree, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                   stdin=subprocess.DEVNULL, start_new_session=True)
         try:
-            return subprocess.run(command, cwd=tree, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                  stdin=subprocess.DEVNULL, timeout=TIMEOUT_SECONDS).returncode
+            return process.wait(timeout=TIMEOUT_SECONDS)
         except subprocess.TimeoutExpired:
             out.write(f"\n(mutants.py: no result within {TIMEOUT_SECONDS} s)\n")
+            stop(process)
             return -1
+        except KeyboardInterrupt:
+            stop(process)
+            raise
+
+
+def stop(process: subprocess.Popen) -> None:
+    """SIGINT (pytest tears its fixtures down), then SIGKILL if it is not done within a minute."""
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=STOP_SECONDS)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def apply(tree: Path, edits: tuple[Edit, ...]) -> dict[Path, bytes] | str:
