@@ -8,6 +8,9 @@
 #   swaggerapi/swagger-ui:v5.17.14 <- images/swagger/Dockerfile (FROM scratch +
 #                                   busybox-static's httpd + the npm package
 #                                   swagger-ui-dist@5.17.14)
+#   caddy:2.6.2                  <- images/caddy/Dockerfile (FROM scratch +
+#                                   Debian 12's caddy 2.6.2 package and the
+#                                   libraries it links, from Debian's packages)
 #
 #   images/build.sh            # build what is missing or out of date
 #   images/build.sh --force    # rebuild everything, rootfs included
@@ -26,7 +29,7 @@ for arg; do
     case "$arg" in
         --force) FORCE=1 ;;
         --no-start) START=0 ;;
-        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
         *) echo "unknown argument: $arg" >&2; exit 2 ;;
     esac
 done
@@ -47,6 +50,12 @@ BASE_REPO=local/postgres-standin-rootfs
 SWAGGER_TAG=swaggerapi/swagger-ui:v5.17.14
 SWAGGER_NPM=swagger-ui-dist@5.17.14
 SWAGGER_SHA256=c57badf459aa6e65cc036b3862d0502a63f9a22546407ffcb0e64f85f816bb28 # the npm tarball
+
+CADDY_TAG=caddy:2.6.2
+CADDY_RELEASE=2.6.2   # Debian's caddy package must be this upstream release
+# Debian packages the caddy stand-in is made of: caddy itself, what its binary
+# links (libc6, libzstd1) and the CA bundle an ACME client needs.
+CADDY_PACKAGES=(caddy libc6 libzstd1 ca-certificates)
 
 say() { echo "build.sh: $*"; }
 
@@ -257,6 +266,62 @@ build_swagger() {
     say "$SWAGGER_TAG: built in $((SECONDS - t0))s ($SWAGGER_NPM, $("$ctx/busybox" 2>&1 | head -1 | cut -d' ' -f1-2), $(docker image inspect --format '{{.Size}}' "$SWAGGER_TAG" | awk '{printf "%.1f MB", $1/1e6}'))"
 }
 
+# -------------------------------------------------------------------- caddy
+# Context: rootfs/ holding Debian's /usr/bin/caddy, the loader, libc.so.6 and
+# libzstd.so.1 it links, a CA bundle, the default Caddyfile and the empty
+# /data, /config, /srv, /tmp of the official image. Inputs: the Dockerfile and
+# the candidate versions of the packages (the host's apt decides them).
+candidate() { apt-cache policy "$1" 2>/dev/null | sed -n 's/^ *Candidate: //p'; }
+
+build_caddy() {
+    local inputs old t0 ctx="$BUILD_DIR/caddy" deb="$BUILD_DIR/caddy-debs" package versions=""
+    for package in "${CADDY_PACKAGES[@]}"; do versions+="$package=$(candidate "$package") "; done
+    inputs=$( { cat "$HERE/caddy/Dockerfile"; echo "$versions"; } | hash_of)
+    skip_if_current "$CADDY_TAG" "$inputs" && return 0
+    t0=$SECONDS
+    case "$(candidate caddy)" in
+        "$CADDY_RELEASE"-*) ;;
+        *) say "Debian's caddy candidate is '$(candidate caddy)', not $CADDY_RELEASE: the stand-in for $CADDY_TAG needs $CADDY_RELEASE"
+           return 1 ;;
+    esac
+    rm -rf "$ctx" "$deb"
+    mkdir -p "$deb/x" "$ctx/rootfs"
+    chmod 755 "$deb"   # apt-get download writes as _apt when it can
+    say "apt-get download ${CADDY_PACKAGES[*]}"
+    (cd "$deb" && quiet apt-get download "${CADDY_PACKAGES[@]}") ||
+        { say "apt-get download ${CADDY_PACKAGES[*]} failed (run apt-get update?)"; return 1; }
+    for package in "$deb"/*.deb; do dpkg-deb -x "$package" "$deb/x"; done
+    local x="$deb/x" root="$ctx/rootfs" lib=lib/x86_64-linux-gnu
+    [ -d "$x/usr/lib/x86_64-linux-gnu" ] && [ ! -d "$x/$lib" ] && lib=usr/lib/x86_64-linux-gnu
+    mkdir -p "$root/usr/bin" "$root/lib/x86_64-linux-gnu" "$root/lib64" "$root/etc/caddy" "$root/etc/ssl/certs" \
+        "$root/usr/share/caddy" "$root/config/caddy" "$root/data/caddy" "$root/srv" "$root/tmp"
+    install -m 0755 "$x/usr/bin/caddy" "$root/usr/bin/caddy"
+    # the loader and libraries, by the names the binary asks for (-L: the files, not links)
+    cp -L "$x/$lib/ld-linux-x86-64.so.2" "$x/$lib/libc.so.6" "$root/lib/x86_64-linux-gnu/"
+    cp -L "$(ls "$x"/*/x86_64-linux-gnu/libzstd.so.1 "$x"/usr/lib/x86_64-linux-gnu/libzstd.so.1 2>/dev/null | head -n 1)" \
+        "$root/lib/x86_64-linux-gnu/libzstd.so.1"
+    ln -s /lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 "$root/lib64/ld-linux-x86-64.so.2"
+    cat "$x"/usr/share/ca-certificates/mozilla/*.crt >"$root/etc/ssl/certs/ca-certificates.crt"
+    cp "$x/etc/caddy/Caddyfile" "$root/etc/caddy/Caddyfile"
+    cp "$x/usr/share/caddy/index.html" "$root/usr/share/caddy/index.html"
+    echo 'root:x:0:0:root:/root:/sbin/nologin' >"$root/etc/passwd"
+    echo 'root:x:0:' >"$root/etc/group"
+    echo 'hosts: files dns' >"$root/etc/nsswitch.conf"
+    chmod 1777 "$root/tmp"
+    rm -rf "$deb"
+    local version
+    version=$(LD_LIBRARY_PATH="$root/lib/x86_64-linux-gnu" "$root/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2" \
+        "$root/usr/bin/caddy" version 2>&1 | head -n 1)
+    case "$version" in
+        "$CADDY_RELEASE"*) ;;
+        *) say "the caddy binary says '$version', not $CADDY_RELEASE"; return 1 ;;
+    esac
+    old=$(docker image inspect --format '{{.Id}}' "$CADDY_TAG" 2>/dev/null || true)
+    quiet docker build -q --label "$LABEL=$inputs" -t "$CADDY_TAG" -f "$HERE/caddy/Dockerfile" "$ctx"
+    drop_if_dangling "$old"
+    say "$CADDY_TAG: built in $((SECONDS - t0))s (caddy $(docker run --rm "$CADDY_TAG" caddy version 2>&1 | head -n 1), $(docker image inspect --format '{{.Size}}' "$CADDY_TAG" | awk '{printf "%.1f MB", $1/1e6}'))"
+}
+
 mkdir -p "$BUILD_DIR"
 exec 9>"$BUILD_DIR/.lock"
 flock 9   # one build at a time (e.g. a test fixture and a developer)
@@ -265,4 +330,5 @@ t_all=$SECONDS
 build_postgrest
 build_postgres
 build_swagger
+build_caddy
 say "done in $((SECONDS - t_all))s"
