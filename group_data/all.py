@@ -97,6 +97,10 @@ postgres_image = "postgres:15.14-bookworm"
 # Accepts an image pinned by tag or digest (name:tag, name@sha256:<hex>), never
 # latest.
 swagger_image = "swaggerapi/swagger-ui:v5.17.14"
+# The TLS edge's image (Caddy), pinned; used when tls_mode is not `off`.
+# Accepts an image pinned by tag or digest (name:tag, name@sha256:<hex>), never
+# latest.
+caddy_image = "caddy:2.6.2"
 # Where hosts get the images: `registry` (compose pulls on the host) or `controller`
 # (exported from the controller's Docker engine and loaded on the host). controller:
 # for hosts without registry access; each image is exported once per run into
@@ -107,7 +111,9 @@ swagger_image = "swaggerapi/swagger-ui:v5.17.14"
 image_source = "registry"
 
 # --- Network --------------------------------------------------------------------------
-# The address PostgREST is published on (loopback: put a TLS proxy in front).
+# The address PostgREST is published on (loopback: put a TLS proxy in front, such as
+# tls_mode's edge). With tls_mode other than off it must be a loopback address: the
+# edge is the only public entry, and the health gate reaches PostgREST there.
 # Accepts an IP address.
 postgrest_bind = "127.0.0.1"
 # The port PostgREST is published on.
@@ -126,7 +132,8 @@ db_port = 5432
 # Deploy Swagger UI (it points at public_api_url).
 # Accepts true or false.
 swagger_enabled = False
-# The address Swagger UI is published on.
+# The address Swagger UI is published on. Not published with tls_mode other than off:
+# the edge serves Swagger UI under /docs/.
 # Accepts an IP address.
 swagger_bind = "127.0.0.1"
 # The port Swagger UI is published on.
@@ -134,8 +141,62 @@ swagger_bind = "127.0.0.1"
 swagger_port = 8080
 # The API's URL as clients see it (OpenAPI, Swagger UI).
 # Accepts an absolute http:// or https:// URL with a host and no user, query or
-# fragment. Default: http://<postgrest_bind>:<postgrest_port>.
+# fragment. Default: http://<postgrest_bind>:<postgrest_port>; with tls_mode:
+# https://<public_hostname> (:<edge_https_port> unless 443).
 public_api_url = None
+
+# --- TLS edge -------------------------------------------------------------------------
+# HTTPS in front of PostgREST, by a Caddy edge: `off` (none), `acme` (certificates
+# from an ACME CA such as Let's Encrypt), `files` (tls_cert_file and tls_key_file) or
+# `internal` (Caddy's own CA). README: HTTPS. With any mode but off, the edge
+# publishes edge_http_port (a redirect) and edge_https_port on edge_bind, PostgREST
+# stays on loopback, and Swagger UI (if enabled) is served by the edge under /docs/.
+# `internal`: for tests and private networks; clients must trust the root in the
+# edge's /data volume.
+# Accepts one of off, acme, files, internal.
+tls_mode = "off"
+# The API's DNS name: the edge's site and certificate name (tls_mode other than
+# `off`).
+# Accepts a DNS name such as 'api.example.com'. Default: none (required with
+# tls_mode).
+public_hostname = None
+# The ACME account's contact address (tls_mode `acme`): the CA's expiry and problem
+# notices.
+# Accepts a mail address such as ops@example.com. Default: none (required for acme).
+acme_email = None
+# The ACME CA's directory URL (tls_mode `acme`): Let's Encrypt; try its staging CA
+# first (`https://acme-staging-v02.api.letsencrypt.org/directory`). Certificates and
+# the ACME account are kept in the edge's /data volume across redeploys.
+# Accepts an https:// URL with a host and no user or fragment.
+acme_ca = "https://acme-v02.api.letsencrypt.org/directory"
+# The certificate for tls_mode `files`: PEM, the server's first, then its chain.
+# Checked before any host is touched: it must name public_hostname, match tls_key_file
+# and stay valid for 14 more days. A new one is pushed atomically and loaded by `caddy
+# reload`.
+# Accepts a path on the controller (relative paths are from the project root).
+# Default: none (required for files).
+tls_cert_file = None
+# tls_cert_file's private key (unencrypted PEM), for tls_mode `files`. Keep it 0600 on
+# the controller; on hosts it is 0600 root, digested with a key by the probe and never
+# shown by --diff.
+# Accepts a path on the controller (relative paths are from the project root).
+# Default: none (required for files).
+tls_key_file = None
+# The address the edge publishes its HTTP and HTTPS ports on (tls_mode other than
+# `off`).
+# Accepts an IP address.
+edge_bind = "0.0.0.0"
+# The edge's plain HTTP port: a redirect to HTTPS (and ACME's HTTP challenge).
+# Accepts a port number from 1 to 65535.
+edge_http_port = 80
+# The edge's HTTPS port.
+# Accepts a port number from 1 to 65535.
+edge_https_port = 443
+# The largest request body the edge passes on, in MB of 10^6 bytes (a larger declared
+# one: 413). A body sent in chunks without a length is cut at the limit (Caddy 2.6.2
+# then answers 502).
+# Accepts a number of megabytes from 1 to 1024.
+edge_max_body_mb = 10
 
 # --- Topology -------------------------------------------------------------------------
 # What a host runs: `all` (database and API), `db` (only the database) or `api` (only

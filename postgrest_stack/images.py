@@ -16,7 +16,8 @@ from .settings import IMAGE_REFERENCE, Settings
 
 #: service -> the setting that pins its image. "db" is the postgres image: the db
 #: service, or, with external_db_uri, the psql client that applies the SQL from an api host.
-IMAGE_SETTINGS = {"db": "postgres_image", "postgrest": "postgrest_image", "swagger": "swagger_image"}
+IMAGE_SETTINGS = {"db": "postgres_image", "postgrest": "postgrest_image", "swagger": "swagger_image",
+                  "edge": "caddy_image"}
 #: Prefix of the local tag a digest-pinned image gets on the host.
 DIGEST_TAG_PREFIX = "sha256-"
 
@@ -67,6 +68,8 @@ def pinned(settings: Settings) -> dict[str, str]:
         wanted["postgrest"] = settings.postgrest_image
         if settings.swagger_enabled:
             wanted["swagger"] = settings.swagger_image
+    if settings.runs_edge:
+        wanted["edge"] = settings.caddy_image
     return wanted
 
 

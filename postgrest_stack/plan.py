@@ -7,6 +7,8 @@ tests pin the rules:
 - compose.yaml or .env changed, or a service is not running: ``up -d``
   (compose recreates only what changed);
 - postgrest.conf changed while PostgREST runs: reload (SIGUSR2), no restart;
+- the edge's Caddyfile, certificate or key changed while the edge runs: ``caddy
+  reload`` in its container (after ``up`` when both happen), no restart;
 - the JWKS changed while PostgREST runs: the key rotation steps (tasks/keys.py);
 - the SQL digest recorded in the database differs from the rendered one: apply SQL;
 - image_source = controller: an image whose ID on the host differs from the
@@ -22,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Mapping
 
-from . import digests
+from . import digests, edge
 from .probe import HostState, PathState
 from .render import DIRECTORIES, JWKS_FILE, POSTGREST_UID, RenderedFile, sql_digest
 
@@ -39,6 +41,8 @@ class Plan:
     up: bool = False
     sql: bool = False
     reload: bool = False
+    #: The TLS edge's Caddyfile or certificate changed while it runs: bin/reload-edge.
+    reload_edge: bool = False
     rotate_keys: bool = False
     gate: bool = False
     #: image_source = controller: references to load from the controller (host lacks that image ID).
@@ -48,7 +52,7 @@ class Plan:
     def changes_anything(self) -> bool:
         return bool(self.install_docker or self.start_docker or self.directories or self.files
                     or self.up or self.sql or self.reload or self.rotate_keys or self.gate
-                    or self.load_images)
+                    or self.load_images or self.reload_edge)
 
 
 def with_jwks(files: dict[str, RenderedFile], key_file: bytes) -> dict[str, RenderedFile]:
@@ -129,6 +133,9 @@ def make_plan(files: dict[str, RenderedFile], state: HostState, images: Mapping[
         plan.files.remove(JWKS_FILE)
     plan.reload = ("postgrest" in running and not plan.rotate_keys
                    and any(name in plan.files for name in RELOADED_BY_SIGNAL))
+    # A container compose (re)creates reads the new files itself; one that keeps running
+    # is told to (bin/reload-edge retries while a fresh one starts).
+    plan.reload_edge = "edge" in running and any(name in plan.files for name in edge.RELOADED_BY_EDGE)
     applies_sql = any(name.startswith("sql/") for name in files)
     plan.sql = applies_sql and state.sql_digest != f"sql-digest:{sql_digest(files)}"
     unhealthy = ("postgrest" in expected and state.ready != 200) or (

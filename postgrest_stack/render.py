@@ -16,7 +16,7 @@ from pathlib import Path
 
 import jinja2
 
-from . import PROJECT_ROOT, key_proof, scram, versions
+from . import PROJECT_ROOT, edge, key_proof, scram, versions
 from .atomic_write import write_atomic
 from .digests import KEY_FILE, digest_key
 from .images import compose_references
@@ -47,10 +47,13 @@ DIRECTORIES = {
     "db": (0o700, POSTGRES_UID),
     "postgrest": (0o700, POSTGREST_UID),
     "sql": (0o700, 0),
+    # The TLS edge (tls_mode other than off): the Caddyfile, and the certificate for `files`.
+    edge.EDGE_DIR: (0o700, 0),
+    "edge/tls": (0o700, 0),
 }
 
 #: Files that hold secrets (the probe digests them with a key, --diff never shows them).
-SECRET_FILES = (".env", "db/superuser-password", "sql/01-roles.sql")
+SECRET_FILES = (".env", "db/superuser-password", "sql/01-roles.sql", edge.KEY_FILE)
 
 #: Where the validated JWKS lives under app_dir (mounted at Settings.jwks_container_path).
 JWKS_FILE = "postgrest/jwks.json"
@@ -176,6 +179,15 @@ def render(settings: Settings, secrets: dict[str, str]) -> dict[str, RenderedFil
         "rounds": key_proof.ROUNDS,
         "guard_body_tag": dollar_quote_tag(settings.jwt_issuer),
     }
+    if settings.runs_edge:
+        context["edge"] = {
+            "origin": edge.public_origin(settings),
+            "address": edge.local_address(settings),
+            "config": edge.CONFIG_IN_CONTAINER,
+            "cert": posixpath.join(edge.CONFIG_IN_CONTAINER, posixpath.relpath(edge.CERT_FILE, edge.EDGE_DIR)),
+            "key": posixpath.join(edge.CONFIG_IN_CONTAINER, posixpath.relpath(edge.KEY_FILE, edge.EDGE_DIR)),
+            "swagger_path": edge.SWAGGER_PATH,
+        }
 
     def text(template: str) -> bytes:
         return env.get_template(template).render(context).encode()
@@ -206,9 +218,17 @@ def render(settings: Settings, secrets: dict[str, str]) -> dict[str, RenderedFil
                 text(f"sql/{template.name}"), 0o600, secret=f"sql/{name}" in SECRET_FILES
             )
         context["sql_digest"] = sql_digest(files)
+    if settings.runs_edge:
+        files[edge.CADDYFILE] = RenderedFile(text("Caddyfile.j2"), 0o600)
+        if settings.tls_mode == "files":
+            # Read and checked on the controller (one line naming the setting when refused).
+            pair = edge.load_pair(settings)
+            files[edge.CERT_FILE] = RenderedFile(pair.certificate, 0o600, secret=True)
+            files[edge.KEY_FILE] = RenderedFile(pair.key, 0o600, secret=True)
     scripts = ["compose", "health-gate"]
     scripts += ["apply-sql"] if settings.applies_sql else []
     scripts += ["reload-postgrest", "prove-keys"] if settings.runs_api else []
+    scripts += ["reload-edge"] if settings.runs_edge else []
     for name in scripts:
         files[f"bin/{name}"] = RenderedFile(text(f"bin/{name}.j2"), 0o700)
     return files

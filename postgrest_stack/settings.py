@@ -63,6 +63,11 @@ _STACK_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 DOCKER_INSTALL_MODES = ("official", "distro", "skip")
 IMAGE_SOURCES = ("registry", "controller")
 STACK_ROLES = ("all", "db", "api")
+#: tls_mode: off (no edge), or how the Caddy edge gets its certificate (postgrest_stack/edge.py).
+TLS_MODES = ("off", "acme", "files", "internal")
+#: Let's Encrypt's ACME directories (production, the default acme_ca; staging, to try first).
+LETS_ENCRYPT = "https://acme-v02.api.letsencrypt.org/directory"
+LETS_ENCRYPT_STAGING = "https://acme-staging-v02.api.letsencrypt.org/directory"
 _EXTERNAL_DB = re.compile(
     r"^postgres(?:ql)?://(?P<host>[A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\])(?::(?P<port>\d{1,5}))?"
     r"/(?P<db>[a-z_][a-z0-9_]*)(?P<query>\?[A-Za-z0-9_=&-]*)?$"
@@ -388,6 +393,34 @@ class ProxyUri(Check):
         return value
 
 
+class HttpsUrl(Check):
+    """An absolute https URL with a host, no user and no fragment (an ACME directory)."""
+
+    accepts = "an https:// URL with a host and no user or fragment"
+
+    def __call__(self, name, value):
+        value = _line(name, value)
+        uri = _parse_uri(value)
+        if (uri is None or uri.scheme.lower() != "https" or not uri.host or uri.userinfo is not None
+                or (uri.port is not None and not _valid_port(uri.port)) or uri.fragment is not None):
+            raise self.fail(name, value)
+        return value
+
+
+class Email(Check):
+    """A plain mail address: no quoting, comments or braces (it goes into the Caddyfile as is)."""
+
+    accepts = "a mail address such as ops@example.com"
+    _LOCAL = re.compile(r"^[A-Za-z0-9.!#$%&*+/=?^_~-]{1,64}$")
+
+    def __call__(self, name, value):
+        value = _line(name, value)
+        local, at, domain = value.rpartition("@")
+        if not at or not self._LOCAL.match(local) or not _DOMAIN.match(domain) or "." not in domain:
+            raise self.fail(name, value)
+        return value
+
+
 class ExternalDbUri(Check):
     accepts = "postgres://HOST[:PORT]/DBNAME[?sslmode=require] with no user or password"
 
@@ -563,6 +596,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("postgres_image", str, "postgres:15.14-bookworm", Image(), "PostgreSQL's image, pinned.", "Images"),
     Setting("swagger_image", str, "swaggerapi/swagger-ui:v5.17.14", Image(), "Swagger UI's image, pinned.",
             "Images"),
+    Setting("caddy_image", str, "caddy:2.6.2", Image(),
+            "The TLS edge's image (Caddy), pinned; used when tls_mode is not `off`.", "Images"),
     Setting("image_source", str, "registry", Choice(*IMAGE_SOURCES),
             "Where hosts get the images: `registry` (compose pulls on the host) or `controller` (exported "
             "from the controller's Docker engine and loaded on the host).", "Images",
@@ -571,7 +606,10 @@ SETTINGS: tuple[Setting, ...] = (
                     'tagged "<name>:sha256-<hex>" on the host, since `docker load` drops repository digests.'),
     # --- Network
     Setting("postgrest_bind", str, "127.0.0.1", IpAddress(),
-            "The address PostgREST is published on (loopback: put a TLS proxy in front).", "Network"),
+            "The address PostgREST is published on (loopback: put a TLS proxy in front, such as tls_mode's "
+            "edge).", "Network",
+            details="With tls_mode other than off it must be a loopback address: the edge is the only public "
+                    "entry, and the health gate reaches PostgREST there."),
     Setting("postgrest_port", int, 3000, _PORT, "The port PostgREST is published on.", "Network"),
     Setting("postgrest_admin_port", int, 3001, _PORT,
             "PostgREST's admin port (`/live`, `/ready`), published on loopback only.", "Network"),
@@ -580,11 +618,53 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("db_port", int, 5432, _PORT,
             "The port the database is published on (db hosts), or reached at on db_host (api hosts).", "Network"),
     Setting("swagger_enabled", bool, False, Flag(), "Deploy Swagger UI (it points at public_api_url).", "Network"),
-    Setting("swagger_bind", str, "127.0.0.1", IpAddress(), "The address Swagger UI is published on.", "Network"),
+    Setting("swagger_bind", str, "127.0.0.1", IpAddress(), "The address Swagger UI is published on.", "Network",
+            details="Not published with tls_mode other than off: the edge serves Swagger UI under /docs/."),
     Setting("swagger_port", int, 8080, _PORT, "The port Swagger UI is published on.", "Network"),
     Setting("public_api_url", str, None, ProxyUri(),
             "The API's URL as clients see it (OpenAPI, Swagger UI).", "Network",
-            default_doc="`http://<postgrest_bind>:<postgrest_port>`"),
+            default_doc="`http://<postgrest_bind>:<postgrest_port>`; with tls_mode: `https://<public_hostname>` "
+                        "(`:<edge_https_port>` unless 443)"),
+    # --- TLS edge
+    Setting("tls_mode", str, "off", Choice(*TLS_MODES),
+            "HTTPS in front of PostgREST, by a Caddy edge: `off` (none), `acme` (certificates from an ACME CA "
+            "such as Let's Encrypt), `files` (tls_cert_file and tls_key_file) or `internal` (Caddy's own CA).",
+            "TLS edge",
+            details="README: HTTPS. With any mode but off, the edge publishes edge_http_port (a redirect) and "
+                    "edge_https_port on edge_bind, PostgREST stays on loopback, and Swagger UI (if enabled) is "
+                    "served by the edge under /docs/. `internal`: for tests and private networks; clients must "
+                    "trust the root in the edge's /data volume."),
+    Setting("public_hostname", str | None, None, HostName("a DNS name such as 'api.example.com'", ip=False),
+            "The API's DNS name: the edge's site and certificate name (tls_mode other than `off`).", "TLS edge",
+            default_doc="none (required with tls_mode)"),
+    Setting("acme_email", str | None, None, Email(),
+            "The ACME account's contact address (tls_mode `acme`): the CA's expiry and problem notices.",
+            "TLS edge", default_doc="none (required for `acme`)"),
+    Setting("acme_ca", str, LETS_ENCRYPT, HttpsUrl(),
+            "The ACME CA's directory URL (tls_mode `acme`): Let's Encrypt; try its staging CA first "
+            f"(`{LETS_ENCRYPT_STAGING}`).", "TLS edge",
+            details="Certificates and the ACME account are kept in the edge's /data volume across redeploys."),
+    Setting("tls_cert_file", str | None, None, Text("a path on the controller (relative paths are from the project "
+                                                    "root)"),
+            "The certificate for tls_mode `files`: PEM, the server's first, then its chain.", "TLS edge",
+            default_doc="none (required for `files`)",
+            details="Checked before any host is touched: it must name public_hostname, match tls_key_file and "
+                    "stay valid for 14 more days. A new one is pushed atomically and loaded by `caddy reload`."),
+    Setting("tls_key_file", str | None, None, Text("a path on the controller (relative paths are from the project "
+                                                   "root)"),
+            "tls_cert_file's private key (unencrypted PEM), for tls_mode `files`.", "TLS edge",
+            default_doc="none (required for `files`)",
+            details="Keep it 0600 on the controller; on hosts it is 0600 root, digested with a key by the probe "
+                    "and never shown by --diff."),
+    Setting("edge_bind", str, "0.0.0.0", IpAddress(),
+            "The address the edge publishes its HTTP and HTTPS ports on (tls_mode other than `off`).", "TLS edge"),
+    Setting("edge_http_port", int, 80, _PORT,
+            "The edge's plain HTTP port: a redirect to HTTPS (and ACME's HTTP challenge).", "TLS edge"),
+    Setting("edge_https_port", int, 443, _PORT, "The edge's HTTPS port.", "TLS edge"),
+    Setting("edge_max_body_mb", int, 10, Number(1, 1024, "a number of megabytes"),
+            "The largest request body the edge passes on, in MB of 10^6 bytes (a larger declared one: 413).",
+            "TLS edge",
+            details="A body sent in chunks without a length is cut at the limit (Caddy 2.6.2 then answers 502)."),
     # --- Topology
     Setting("stack_role", str, "all", Choice(*STACK_ROLES),
             "What a host runs: `all` (database and API), `db` (only the database) or `api` (only PostgREST "
@@ -643,6 +723,11 @@ class _Topology:
     def runs_api(self) -> bool:
         """This host runs PostgREST (and Swagger UI where enabled)."""
         return self.stack_role in ("all", "api")
+
+    @property
+    def runs_edge(self) -> bool:
+        """This host runs the TLS edge (Caddy) in front of PostgREST."""
+        return self.tls_mode != "off" and self.runs_api
 
     @property
     def applies_sql(self) -> bool:
@@ -757,7 +842,12 @@ def effective(data: Mapping[str, Any], origin: Callable[[str], str] | None = Non
     if values["jwt_issuer"] is None:
         values["jwt_issuer"] = f"https://{domain}/"
     public_api_url_given = values["public_api_url"] is not None
-    if not public_api_url_given:
+    if not public_api_url_given and values["tls_mode"] != "off" and values["public_hostname"]:
+        # The edge's public origin (postgrest_stack/edge.py, public_origin).
+        port = "" if values["edge_https_port"] == 443 else f":{values['edge_https_port']}"
+        values["public_api_url"] = f"https://{values['public_hostname']}{port}"
+        public_api_url_given = True
+    elif not public_api_url_given:
         bind = values["postgrest_bind"]
         values["public_api_url"] = f"http://{f'[{bind}]' if ':' in bind else bind}:{values['postgrest_port']}"
     values["postgrest_version"] = _postgrest_version(values["postgrest_image"], values["postgrest_version"])
@@ -818,6 +908,7 @@ def _check_postgrest_release(settings: Settings) -> None:
 def _check_together(settings: Settings, public_api_url_given: bool) -> None:
     _check_topology(settings)
     _check_postgrest_release(settings)
+    _check_edge(settings)
     if settings.swagger_enabled and settings.runs_api and not public_api_url_given:
         # Swagger UI runs in the user's browser: a loopback default would point it at
         # the user's own machine.
@@ -841,6 +932,28 @@ def _check_topology(settings: Settings) -> None:
                             "(or external_db_uri)")
 
 
+def _check_edge(settings: Settings) -> None:
+    """What tls_mode asks of the other settings; the certificate files themselves are
+    read and checked where they are rendered (postgrest_stack/edge.py, load_pair)."""
+    mode = settings.tls_mode
+    if mode == "off":
+        return
+    if not settings.public_hostname:
+        raise SettingsError(f"setting 'public_hostname' is not set: tls_mode '{mode}' needs the API's DNS name "
+                            "(the edge's site and certificate name)")
+    if mode == "acme" and not settings.acme_email:
+        raise SettingsError("setting 'acme_email' is not set: tls_mode 'acme' needs a contact address for the "
+                            "ACME account")
+    if mode == "files":
+        for name in ("tls_cert_file", "tls_key_file"):
+            if not getattr(settings, name):
+                raise SettingsError(f"setting '{name}' is not set: tls_mode 'files' needs the certificate and its "
+                                    "key on the controller")
+    if settings.runs_api and not ipaddress.ip_address(settings.postgrest_bind).is_loopback:
+        raise SettingsError(f"setting 'postgrest_bind' must be a loopback address when tls_mode is '{mode}' (the "
+                            f"edge is the only public entry), got {settings.postgrest_bind!r}")
+
+
 def published_ports(settings: Settings) -> list[tuple[str, str, int]]:
     """``(setting, address, port)`` of every port this host publishes."""
     published = []
@@ -849,8 +962,11 @@ def published_ports(settings: Settings) -> list[tuple[str, str, int]]:
     if settings.runs_api:
         published.append(("postgrest_port", settings.postgrest_bind, settings.postgrest_port))
         published.append(("postgrest_admin_port", "127.0.0.1", settings.postgrest_admin_port))
-        if settings.swagger_enabled:
+        if settings.swagger_enabled and not settings.runs_edge:
             published.append(("swagger_port", settings.swagger_bind, settings.swagger_port))
+    if settings.runs_edge:  # Swagger UI, if enabled, is behind the edge, not published
+        published.append(("edge_http_port", settings.edge_bind, settings.edge_http_port))
+        published.append(("edge_https_port", settings.edge_bind, settings.edge_https_port))
     return published
 
 

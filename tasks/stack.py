@@ -46,6 +46,8 @@ def apply_stack(settings: Settings, rendered_files: dict[str, RenderedFile], sta
                      _run_once=bool(settings.external_db_uri))
     if plan.reload:
         server.shell(name="Reload PostgREST (SIGUSR2)", commands=[host_script(app, "reload-postgrest")])
+    if plan.reload_edge:
+        server.shell(name="Reload the TLS edge (caddy reload)", commands=[host_script(app, "reload-edge")])
 
 
 def prove_or_remove_command(app_dir: str) -> str:

@@ -29,7 +29,8 @@ def test_layout_modes_and_secret_flags(data, secrets):
     assert files["postgrest/postgrest.conf"].owner_uid == 1000
     assert files["db/superuser-password"].owner_uid == 999  # the postgres image's uid
     assert {n for n, f in files.items() if f.secret} == {".env", "sql/01-roles.sql", "db/superuser-password", ".digest-key"}
-    assert set(render.SECRET_FILES) == {".env", "sql/01-roles.sql", "db/superuser-password"}
+    # (and, with tls_mode = files, the edge's private key: tests/unit/test_edge.py)
+    assert set(render.SECRET_FILES) == {".env", "sql/01-roles.sql", "db/superuser-password", "edge/tls/key.pem"}
 
 
 def test_secrets_only_in_secret_files(data, secrets):

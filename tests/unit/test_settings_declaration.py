@@ -125,6 +125,10 @@ def test_resolve_checks_every_given_setting_with_its_declared_checker(data, monk
              "apt_proxy": "http://10.0.0.1:3142", "secrets_file": "s.env", "dev_signing_key": "k.pem",
              "db_host": "10.0.0.5", "external_db_uri": "postgres://db.example.com/app", "stack_role": "api",
              "postgrest_version": "12.0.2",
+             "caddy_image": "caddy:2.6.2", "tls_mode": "files", "public_hostname": "api.example.com",
+             "acme_email": "ops@example.com", "acme_ca": settings.LETS_ENCRYPT_STAGING, "tls_cert_file": "c.pem",
+             "tls_key_file": "k.pem", "edge_bind": "0.0.0.0", "edge_http_port": 80, "edge_https_port": 443,
+             "edge_max_body_mb": 10,
              "postgres_password": SecretRef("STACK_POSTGRES_PASSWORD"),
              "authenticator_password": SecretRef("STACK_AUTHENTICATOR_PASSWORD")}
     settings.resolve(given)
