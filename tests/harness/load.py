@@ -6,27 +6,30 @@
 
 Requests go round the URLs until stopped and, after that, until at least ``at_least``
 answers were counted (bounded by ``max_seconds``). A request that raised counts as 0.
+``session`` makes the requests.Session the loop uses (e.g. one mounting a retry policy).
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from typing import Callable
 
 import requests
 
 
 class RequestLoop:
     def __init__(self, urls: list[str], headers: dict, *, at_least: int = 0, max_seconds: float = 300,
-                 verify: bool | str = True):
+                 verify: bool | str = True, session: Callable[[], requests.Session] = requests.Session):
         self.urls, self.headers, self.at_least = urls, headers, at_least
+        self._session = session
         self.max_seconds, self.verify = max_seconds, verify
         self.answers: list[int] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
-        session = requests.Session()
+        session = self._session()
         deadline = time.monotonic() + self.max_seconds
         while time.monotonic() < deadline and not (self._stop.is_set() and len(self.answers) >= self.at_least):
             for url in self.urls:
