@@ -387,3 +387,21 @@ def test_probe_digests_the_edge_key_with_the_digest_key(data, secrets, issued, t
 
 def test_expiry_margin_is_fourteen_days():
     assert edge.EXPIRY_MARGIN == datetime.timedelta(days=14)
+
+
+def test_readme_runbook_and_troubleshooting_match_the_edge():
+    from tests.conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## HTTPS: the Caddy edge (`tls_mode`)\n", 1)[1].split("\n## ", 1)[0]
+    for step in ("1. **DNS**", "2. **Firewall**", "3. **Staging CA first**", "4. **Production**"):
+        assert step in section
+    assert settings.LETS_ENCRYPT_STAGING in section
+    assert "**`acme` is not run: no ACME server is reachable here.**" in section
+    # The messages the section quotes are the ones the scripts and checks print.
+    templates = render.TEMPLATES
+    gate, reload_edge = (templates / "bin/health-gate.j2").read_text(), (templates / "bin/reload-edge.j2").read_text()
+    assert "did not answer a redirect (308)" in gate and "did not answer 200" in gate
+    assert "reload-edge: caddy reload failed; the edge keeps its previous configuration" in reload_edge
+    assert "within 14 days: renew it before deploying" in section
+    assert "max-age=31536000" in section and 'max-age=31536000"' in (templates / "Caddyfile.j2").read_text()
