@@ -28,6 +28,13 @@ def tenant():
     return Tenant.with_keys(("k1", "k2", "k3"), published=("k1", "k2"))
 
 
+@pytest.fixture(scope="module")
+def endpoint(tenant):
+    """The Auth0 stand-in serving the ``tenant`` in scope (a module's own, if it has one)."""
+    with JwksEndpoint(tenant) as e:
+        yield e
+
+
 @pytest.fixture(scope="session")
 def jwks_endpoint(tenant):
     with JwksEndpoint(tenant) as endpoint:

@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -149,6 +150,20 @@ def run_status(targets: list, *extra: str, env: dict | None = None) -> Run:
                           env=_environment(targets, env), capture_output=True, text=True, timeout=600,
                           stdin=subprocess.DEVNULL)
     return Run(done.returncode, done.stdout + done.stderr)
+
+
+@contextmanager
+def deployed(jwks_url: str, *names: str, **data):
+    """Targets named ``names`` (with extra host ``data``), deployed together, destroyed after."""
+    targets = [Target.create(name, jwks_url) for name in names]
+    for target in targets:
+        target.data.update(data)
+    try:
+        run_pyinfra(targets, "deploy.py").check()
+        yield targets
+    finally:
+        for target in targets:
+            target.destroy()
 
 
 def run_pyinfra(targets: list, script: str, *extra: str, env: dict | None = None, **overrides) -> Run:

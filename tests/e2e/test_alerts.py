@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.harness import Target, run_pyinfra
-from tests.harness.auth0 import JwksEndpoint, Tenant
+from tests.e2e.harness import deployed, run_pyinfra
+from tests.harness.auth0 import Tenant
 from tests.jwks_corpus import refused_cases
 
 AUDIENCE = "https://api.example.com"
@@ -26,27 +26,14 @@ def tenant(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def endpoint(tenant):
-    with JwksEndpoint(tenant) as e:
-        yield e
-
-
-@pytest.fixture(scope="module")
 def alert_log(tmp_path_factory):
     return tmp_path_factory.mktemp("alerts") / "alerts.log"
 
 
 @pytest.fixture(scope="module")
 def hosts(endpoint, alert_log):
-    a, b = Target.create("al-a", endpoint.url), Target.create("al-b", endpoint.url)
-    for target in (a, b):
-        target.data["alert_command"] = f"cat >> {alert_log}"
-    try:
-        run_pyinfra([a, b], "deploy.py").check()
-        yield a, b
-    finally:
-        a.destroy()
-        b.destroy()
+    with deployed(endpoint.url, "al-a", "al-b", alert_command=f"cat >> {alert_log}") as targets:
+        yield tuple(targets)
 
 
 class Alerts:

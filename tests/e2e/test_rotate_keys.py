@@ -11,8 +11,8 @@ import pytest
 import requests
 
 from postgrest_stack import signing_keys
-from tests.e2e.harness import Target, bearer, run_pyinfra
-from tests.harness.auth0 import JwksEndpoint, Tenant
+from tests.e2e.harness import bearer, deployed, run_pyinfra
+from tests.harness.auth0 import Tenant
 from tests.harness.load import RequestLoop
 from tests.jwks_corpus import refused_cases
 
@@ -27,20 +27,9 @@ def tenant(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def endpoint(tenant):
-    with JwksEndpoint(tenant) as e:
-        yield e
-
-
-@pytest.fixture(scope="module")
 def hosts(endpoint):
-    a, b = Target.create("rot-a", endpoint.url), Target.create("rot-b", endpoint.url)
-    try:
-        run_pyinfra([a, b], "deploy.py").check()
-        yield a, b
-    finally:
-        a.destroy()
-        b.destroy()
+    with deployed(endpoint.url, "rot-a", "rot-b") as targets:
+        yield tuple(targets)
 
 
 def token(tenant, key):

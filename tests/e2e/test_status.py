@@ -18,8 +18,8 @@ import pytest
 import requests
 
 from postgrest_stack import signing_keys
-from tests.e2e.harness import Target, bearer, run_pyinfra, run_status
-from tests.harness.auth0 import JwksEndpoint, Tenant
+from tests.e2e.harness import Target, bearer, deployed, run_pyinfra, run_status
+from tests.harness.auth0 import Tenant
 
 ISSUER = "https://tenant.eu.auth0.com/"
 AUDIENCE = "https://api.example.com"
@@ -31,20 +31,9 @@ def tenant():
 
 
 @pytest.fixture(scope="module")
-def endpoint(tenant):
-    with JwksEndpoint(tenant) as e:
-        yield e
-
-
-@pytest.fixture(scope="module")
 def hosts(endpoint):
-    a, b = Target.create("st-a", endpoint.url), Target.create("st-b", endpoint.url)
-    try:
-        run_pyinfra([a, b], "deploy.py").check()
-        yield a, b
-    finally:
-        a.destroy()
-        b.destroy()
+    with deployed(endpoint.url, "st-a", "st-b") as targets:
+        yield tuple(targets)
 
 
 def status(hosts, *extra):

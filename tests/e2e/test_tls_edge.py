@@ -37,7 +37,7 @@ from urllib3.util.retry import Retry
 
 from postgrest_stack import render, settings
 from tests.e2e.harness import Target, bearer, run_pyinfra, run_status
-from tests.harness.auth0 import JwksEndpoint, Tenant
+from tests.harness.auth0 import Tenant
 from tests.harness.certificates import TestCA
 from tests.harness.load import RequestLoop
 from tests.harness.ports import free_port
@@ -77,12 +77,6 @@ def test_names_resolve_to_the_edge():
 @pytest.fixture(scope="module")
 def tenant():
     return Tenant.with_keys(("k1", "k2", "k3"), published=("k1", "k2"))
-
-
-@pytest.fixture(scope="module")
-def endpoint(tenant):
-    with JwksEndpoint(tenant) as e:
-        yield e
 
 
 @pytest.fixture(scope="module")
