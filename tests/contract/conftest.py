@@ -9,6 +9,7 @@ which are rewritten to the test's own.
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -152,3 +153,33 @@ def api(cluster, applied, tenant, tmp_path_factory):
         yield Api(process, resolved, tenant, tmp_dir / "jwks.json")
     finally:
         process.stop()
+
+
+#: The admin a hosted provider hands out (tests/contract: managed database cases).
+MANAGED_ADMIN_PASSWORD = "managed-admin-password-0001"
+
+
+@contextmanager
+def managed_database():
+    """A cluster as a hosted provider hands it out: a login with CREATEROLE and no
+    SUPERUSER (``admin``) that owns the database ``app``."""
+    with PgCluster() as pg:
+        with pg.connect("postgres") as conn:
+            conn.autocommit = True
+            conn.execute(f"CREATE ROLE admin LOGIN CREATEROLE PASSWORD '{MANAGED_ADMIN_PASSWORD}'")
+            conn.execute("CREATE DATABASE app OWNER admin")
+        yield pg
+
+
+def apply_sql_as_admin(managed: PgCluster, directory: Path) -> dict[str, render.RenderedFile]:
+    """Render an api host's files for ``managed`` as its external database, and apply
+    their SQL as the admin, in lexical order."""
+    resolved = stack_settings(stack_role="api", external_db_uri=f"postgres://127.0.0.1:{managed.port}/app",
+                              db_superuser="admin")
+    files = render.render(resolved, dict(SECRETS, postgres_password=MANAGED_ADMIN_PASSWORD))
+    directory.mkdir(parents=True, exist_ok=True)
+    for name in sorted(n for n in files if n.startswith("sql/")):
+        path = directory / Path(name).name
+        path.write_bytes(files[name].content)
+        managed.psql_file(path, "app", user="admin", password=MANAGED_ADMIN_PASSWORD)
+    return files

@@ -15,10 +15,16 @@ import psycopg
 import pytest
 import requests
 
-from postgrest_stack import render
-from tests.contract.conftest import AUDIENCE, ISSUER, SECRETS, stack_settings, start_api
+from tests.contract.conftest import (
+    AUDIENCE,
+    ISSUER,
+    SECRETS,
+    apply_sql_as_admin,
+    managed_database,
+    stack_settings,
+    start_api,
+)
 from tests.harness.auth0 import Tenant
-from tests.harness.pgcluster import PgCluster
 
 OTHER_AUDIENCE = "https://other-api.example.com"
 
@@ -43,23 +49,10 @@ def test_the_authenticators_login_alone_reads_no_table(cluster, applied):
         lambda: cluster.connect("app", user="authenticator", password=SECRETS["authenticator_password"]))
 
 
-ADMIN_PASSWORD = "managed-admin-password-0002"
-
-
 def test_the_same_holds_on_an_external_database(tmp_path):
     """The external-database branch of sql/01-roles.sql sets its own attributes."""
-    with PgCluster() as managed:
-        with managed.connect("postgres") as conn:
-            conn.autocommit = True
-            conn.execute(f"CREATE ROLE admin LOGIN CREATEROLE PASSWORD '{ADMIN_PASSWORD}'")
-            conn.execute("CREATE DATABASE app OWNER admin")
-        resolved = stack_settings(stack_role="api", external_db_uri=f"postgres://127.0.0.1:{managed.port}/app",
-                                  db_superuser="admin")
-        files = render.render(resolved, dict(SECRETS, postgres_password=ADMIN_PASSWORD))
-        for name in sorted(n for n in files if n.startswith("sql/")):
-            path = tmp_path / name.split("/")[1]
-            path.write_bytes(files[name].content)
-            managed.psql_file(path, "app", user="admin", password=ADMIN_PASSWORD)
+    with managed_database() as managed:
+        apply_sql_as_admin(managed, tmp_path)
         assert_reads_only_after_set_role(
             lambda: managed.connect("app", user="authenticator", password=SECRETS["authenticator_password"]))
 
