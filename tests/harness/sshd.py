@@ -250,34 +250,46 @@ class SshdHost:
         """Host data for a pyinfra inventory entry (any inventory name works,
         ``ssh_hostname`` says where to connect). The host key is checked
         strictly against this instance's own known_hosts file."""
-        return {
-            "ssh_hostname": self.host,
-            "ssh_port": self.port,
-            "ssh_user": self.user,
-            "ssh_key": self.key_path,
-            "ssh_known_hosts_file": self.known_hosts_path,
-            "ssh_strict_host_key_checking": "yes",
-            "ssh_config_file": self.ssh_config_path,
-            "ssh_allow_agent": False,
-            "ssh_look_for_keys": False,
-        }
+        return strict_host_data(self.host, self.port, self.user, self.key_path, self.known_hosts_path,
+                                self.ssh_config_path)
 
     def ssh_options(self) -> list[str]:
         """OpenSSH client options (``ssh``/``scp``) for this server."""
-        return [
-            "-F", self.ssh_config_path,
-            "-i", self.key_path,
-            "-p", str(self.port),
-            "-o", "IdentitiesOnly=yes",
-            "-o", "BatchMode=yes",
-            "-o", f"UserKnownHostsFile={self.known_hosts_path}",
-            "-o", "StrictHostKeyChecking=yes",
-            "-o", "ConnectTimeout=10",
-        ]  # fmt: skip
+        return strict_ssh_options(self.port, self.key_path, self.known_hosts_path, self.ssh_config_path)
 
     def ssh_command(self, *remote: str) -> list[str]:
         """argv for ``ssh`` running ``remote`` on this server."""
         return ["ssh", *self.ssh_options(), f"{self.user}@{self.host}", *remote]
+
+
+def strict_host_data(hostname: str, port: int, user: str, key_path, known_hosts_path, config_path) -> dict:
+    """pyinfra host data for a test host: key login only, the host key checked strictly
+    against the test's own known_hosts, nothing from ~/.ssh or an agent."""
+    return {
+        "ssh_hostname": hostname,
+        "ssh_port": port,
+        "ssh_user": user,
+        "ssh_key": key_path,
+        "ssh_known_hosts_file": known_hosts_path,
+        "ssh_strict_host_key_checking": "yes",
+        "ssh_config_file": config_path,
+        "ssh_allow_agent": False,
+        "ssh_look_for_keys": False,
+    }
+
+
+def strict_ssh_options(port: int, key_path, known_hosts_path, config_path) -> list[str]:
+    """The same, as OpenSSH client options (``ssh``/``scp``)."""
+    return [
+        "-F", str(config_path),
+        "-i", str(key_path),
+        "-p", str(port),
+        "-o", "IdentitiesOnly=yes",
+        "-o", "BatchMode=yes",
+        "-o", f"UserKnownHostsFile={known_hosts_path}",
+        "-o", "StrictHostKeyChecking=yes",
+        "-o", "ConnectTimeout=10",
+    ]  # fmt: skip
 
 
 def inventory_source(hosts: dict[str, SshdHost], group: str = "hosts") -> str:

@@ -67,7 +67,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from tests.harness.sshd import inventory_source  # noqa: F401  (works with TestHost too)
+from tests.harness.sshd import (
+    inventory_source,  # noqa: F401  (works with TestHost too)
+    strict_host_data,
+    strict_ssh_options,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD_SCRIPT = ROOT / "images" / "testhost" / "build.sh"
@@ -461,30 +465,12 @@ class TestHost:
     def pyinfra_host_data(self) -> dict:
         """Host data for a pyinfra inventory entry: SSH as ``deploy`` with the
         fleet's key, the host key checked strictly, sudo for every operation."""
-        return {
-            "ssh_hostname": self.address,
-            "ssh_port": 22,
-            "ssh_user": DEPLOY_USER,
-            "ssh_key": self.key_path,
-            "ssh_known_hosts_file": self.known_hosts_path,
-            "ssh_strict_host_key_checking": "yes",
-            "ssh_config_file": self.ssh_config_path,
-            "ssh_allow_agent": False,
-            "ssh_look_for_keys": False,
-            "_sudo": True,
-        }
+        return {**strict_host_data(self.address, 22, DEPLOY_USER, self.key_path, self.known_hosts_path,
+                                   self.ssh_config_path), "_sudo": True}
 
     def ssh_options(self) -> list[str]:
         """OpenSSH client options (``ssh``/``scp``) for this host."""
-        return [
-            "-F", self.ssh_config_path,
-            "-i", self.key_path,
-            "-o", "IdentitiesOnly=yes",
-            "-o", "BatchMode=yes",
-            "-o", f"UserKnownHostsFile={self.known_hosts_path}",
-            "-o", "StrictHostKeyChecking=yes",
-            "-o", "ConnectTimeout=10",
-        ]  # fmt: skip
+        return strict_ssh_options(22, self.key_path, self.known_hosts_path, self.ssh_config_path)
 
     def ssh_command(self, *remote: str, user: str = DEPLOY_USER) -> list[str]:
         """argv for plain ``ssh`` running ``remote`` on this host as ``user``."""
