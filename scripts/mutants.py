@@ -227,6 +227,13 @@ MUTANTS: tuple[Mutant, ...] = (
     mutant("0-change rerun: the gate on every run", "postgrest_stack/plan.py",
            "plan.gate = (plan.up or", "plan.gate = (True or",
            "'always check, to be safe': every rerun reports a change", [RERUN]),
+    mutant("pre-request: decides from request.headers", "templates/sql/03-pre-request.sql.j2",
+           "  IF claims = '{}'::jsonb OR claims = jsonb_build_object('role', {{ s.db_anon_role | literal }}) THEN\n",
+           "  IF coalesce(current_setting('request.headers', true)::jsonb->>'authorization', '') !~* '^bearer\\s'"
+           " THEN\n",
+           "'no Bearer header, no token': with two Authorization headers PostgREST verifies the first and "
+           "request.headers holds the last, so a weak token followed by 'Basic x' passes",
+           ["tests/contract/test_postgrest_contract.py::test_a_second_authorization_header_does_not_bypass_the_guard"]),
 )
 
 

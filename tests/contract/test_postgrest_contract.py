@@ -5,8 +5,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import http.client
 import json
 import time
+from urllib.parse import urlsplit
 
 import psycopg
 import pytest
@@ -181,3 +183,81 @@ def test_basic_authorization_for_a_proxy_is_anonymous(api):
     """A Basic header (a basic-auth proxy in front) is not a token: the guard lets it pass."""
     response = requests.get(api.url + "/todos", headers={"Authorization": "Basic dXNlcjpwYXNz"}, timeout=10)
     assert response.status_code == 200, response.text
+
+
+# --- two Authorization headers: the guard decides from what PostgREST verified ---------
+
+def send_raw(base_url: str, method: str, path: str, headers: list[tuple[str, str]], body: bytes = b""):
+    """One request with ``headers`` sent as given, repeated names included (requests would
+    merge them into one). Returns (status, parsed JSON body or None)."""
+    address = urlsplit(base_url)
+    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=10)
+    try:
+        connection.putrequest(method, path)
+        for name, value in headers:
+            connection.putheader(name, value)
+        if body:
+            connection.putheader("Content-Type", "application/json")
+        connection.putheader("Content-Length", str(len(body)))
+        connection.endheaders(body)
+        response = connection.getresponse()
+        text = response.read()
+        return response.status, json.loads(text) if text else None
+    finally:
+        connection.close()
+
+
+def weak_token(api) -> str:
+    """Signed by the tenant, but no exp, no aud and a foreign iss: alone, the guard refuses it."""
+    return api.token(ttl_seconds=None, audience=None, issuer="https://evil.example.com/")
+
+
+TODO = json.dumps({"task": "two headers"}).encode()
+
+
+@pytest.mark.parametrize("order", ["bearer-then-basic", "basic-then-bearer"])
+def test_a_second_authorization_header_does_not_bypass_the_guard(api, order):
+    bearer, basic = ("Authorization", f"Bearer {weak_token(api)}"), ("Authorization", "Basic dXNlcjpwYXNz")
+    headers = [bearer, basic] if order == "bearer-then-basic" else [basic, bearer]
+    status, body = send_raw(api.url, "POST", "/todos", headers, TODO)
+    assert status == 401, body
+    if order == "bearer-then-basic":
+        # PostgREST verified the weak token (the first header): the guard refuses it.
+        assert body["message"] == "JWT has no exp claim"
+    else:
+        # PostgREST took the first (Basic) header: anonymous, which may not write.
+        assert body["code"] == "42501", body
+    assert send_raw(api.url, "POST", "/todos", [bearer], TODO)[0] == 401  # and alone, as before
+
+
+def test_good_token_and_anonymous_still_pass_the_guard_sent_raw(api):
+    status, body = send_raw(api.url, "POST", "/todos", [("Authorization", f"Bearer {api.token()}")], TODO)
+    assert status == 201, body
+    assert send_raw(api.url, "GET", "/todos", [])[0] == 200
+    assert send_raw(api.url, "GET", "/todos", [("Authorization", "Basic dXNlcjpwYXNz")])[0] == 200
+
+
+@pytest.mark.parametrize("claim", ["role", "https://x.example/claims.v1/db-role"])
+def test_two_headers_with_a_custom_role_claim(cluster, applied, tenant, tmp_path, claim):
+    """The anonymous claims PostgREST sets are {"role": <anon role>} whatever the role claim
+    is named: the guard's rule holds for a plain and a namespaced role claim."""
+    process = start_api(cluster, tenant, tmp_path, stack_settings(jwt_role_claim=claim),
+                        SECRETS["authenticator_password"])
+    try:
+        def token(**claims):
+            return tenant.token("k1", **dict(dict(audience=AUDIENCE, issuer=ISSUER, role_claim=claim,
+                                                  role="api_user"), **claims))
+        weak = token(ttl_seconds=None, audience=None, issuer="https://evil.example.com/")
+        status, body = send_raw(process.base_url, "POST", "/todos",
+                                [("Authorization", f"Bearer {weak}"), ("Authorization", "Basic x")], TODO)
+        assert (status, body["message"]) == (401, "JWT has no exp claim")
+        status, body = send_raw(process.base_url, "POST", "/todos", [("Authorization", f"Bearer {token()}")], TODO)
+        assert status == 201, body
+        assert send_raw(process.base_url, "GET", "/todos", [])[0] == 200
+        # A verified token without the role claim runs as the anon role, and is still checked.
+        assert send_raw(process.base_url, "GET", "/todos", [("Authorization", f"Bearer {token(role=None)}")])[0] == 200
+        status, body = send_raw(process.base_url, "GET", "/todos",
+                                [("Authorization", f"Bearer {token(role=None, ttl_seconds=None)}")])
+        assert (status, body["message"]) == (401, "JWT has no exp claim")
+    finally:
+        process.stop()
