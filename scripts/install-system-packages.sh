@@ -6,11 +6,12 @@
 #   fleet targets), mmdebstrap (stand-in and test-host images), apt-cacher-ng (the
 #   fleet hosts' route to Debian's archive), npm (the PostgREST binary, Auth0 Action tests),
 #   systemd (systemd-analyze verifies the units under ops/systemd; systemd need not run),
-#   chromium (headless, drives Swagger UI in tests/e2e/test_swagger.py).
+#   chromium (headless, drives Swagger UI in tests/e2e/test_swagger.py), caddy (2.6.2, the
+#   edge's rendered Caddyfile run locally in tests/contract/test_edge_authorization.py).
 set -euo pipefail
 
 packages=(make curl postgresql-15 postgresql-client-15 docker.io docker-compose
-          openssh-server openssh-client mmdebstrap iproute2 apt-cacher-ng systemd chromium)
+          openssh-server openssh-client mmdebstrap iproute2 apt-cacher-ng systemd chromium caddy)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()

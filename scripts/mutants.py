@@ -234,6 +234,11 @@ MUTANTS: tuple[Mutant, ...] = (
            "'no Bearer header, no token': with two Authorization headers PostgREST verifies the first and "
            "request.headers holds the last, so a weak token followed by 'Basic x' passes",
            ["tests/contract/test_postgrest_contract.py::test_a_second_authorization_header_does_not_bypass_the_guard"]),
+    mutant("edge: several Authorization headers matched per value", "templates/Caddyfile.j2",
+           '@several_authorizations expression `{http.request.header.Authorization}.contains(",")`',
+           "@several_authorizations header_regexp Authorization ,",
+           "header_regexp tests each value alone, so two headers (no comma in either) pass to PostgREST",
+           ["tests/contract/test_edge_authorization.py::test_two_authorization_headers_are_refused_at_the_edge"]),
 )
 
 

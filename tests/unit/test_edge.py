@@ -273,6 +273,11 @@ api.example.com {
 	handle {
 		@too_large expression `{http.request.header.Content-Length} != "" && int({http.request.header.Content-Length}) > 10000000`
 		respond @too_large "request body larger than 10 MB" 413
+		# Two Authorization headers are refused: PostgREST 12.0.2 verifies the first, the
+		# database guard would see the last. The placeholder joins a header's values with
+		# ",", which neither a Bearer token nor a Basic credential holds.
+		@several_authorizations expression `{http.request.header.Authorization}.contains(",")`
+		respond @several_authorizations "one Authorization header at most" 400
 		# Caddy passes Host on and sets X-Forwarded-For/-Proto/-Host (client-sent ones
 		# are dropped); PostgREST's OpenAPI names https://api.example.com (openapi-server-proxy-uri).
 		reverse_proxy postgrest:3000 {
