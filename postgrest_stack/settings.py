@@ -418,6 +418,9 @@ class Email(Check):
         local, at, domain = value.rpartition("@")
         if not at or not self._LOCAL.match(local) or not _DOMAIN.match(domain) or "." not in domain:
             raise self.fail(name, value)
+        if value.startswith("#"):  # valid mail, but a Caddyfile comment: `email` would get no argument
+            raise SettingsError(f"setting '{name}' must not start with '#' (the Caddyfile reads a comment), "
+                                f"got {value!r}")
         return value
 
 

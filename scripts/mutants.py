@@ -239,6 +239,10 @@ MUTANTS: tuple[Mutant, ...] = (
            "@several_authorizations header_regexp Authorization ,",
            "header_regexp tests each value alone, so two headers (no comma in either) pass to PostgREST",
            ["tests/contract/test_edge_authorization.py::test_two_authorization_headers_are_refused_at_the_edge"]),
+    mutant("settings: acme_email may start with '#'", "postgrest_stack/settings.py",
+           '        if value.startswith("#"):  # valid mail,', '        if False:  # valid mail,',
+           "'#' is a legal character of a mail address, but the Caddyfile reads `email #...` as a comment",
+           ["tests/unit/test_edge.py::test_acme_email_starting_with_a_hash_is_refused"]),
 )
 
 

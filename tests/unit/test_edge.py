@@ -410,3 +410,29 @@ def test_readme_runbook_and_troubleshooting_match_the_edge():
     assert "reload-edge: caddy reload failed; the edge keeps its previous configuration" in reload_edge
     assert "within 14 days: renew it before deploying" in section
     assert "max-age=31536000" in section and 'max-age=31536000"' in (templates / "Caddyfile.j2").read_text()
+
+
+# --- acme_email goes into the Caddyfile as one bare token ------------------------------------
+
+
+@pytest.mark.parametrize("email", ["#ops@example.com", "#@example.com"])
+def test_acme_email_starting_with_a_hash_is_refused(data, email):
+    """A valid address, but `email #ops@...` is a Caddyfile comment: the option would lose its value."""
+    with pytest.raises(settings.SettingsError) as error:
+        settings.resolve(dict(data, tls_mode="acme", public_hostname=HOST, acme_email=email))
+    assert str(error.value) == f"setting 'acme_email' must not start with '#' (the Caddyfile reads a comment), " \
+                               f"got {email!r}"
+
+
+@pytest.mark.parametrize("email", ['"ops"@example.com', "ops @example.com", "ops@example.com x", "{ops}@example.com",
+                                   "ops@example.com}", "ops\t@example.com", "o'ps@example.com", "ops@example.com\n"])
+def test_acme_email_with_quotes_whitespace_or_braces_is_refused(data, email):
+    with pytest.raises(settings.SettingsError, match=r"^setting 'acme_email' must be ") as error:
+        settings.resolve(dict(data, tls_mode="acme", public_hostname=HOST, acme_email=email))
+    assert "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize("email", ["ops@example.com", "ops#team@example.com", "o$p+x@example.com"])
+def test_acme_email_is_rendered_as_one_bare_token(data, secrets, email):
+    files = rendered(dict(data, tls_mode="acme", public_hostname=HOST, acme_email=email), secrets)
+    assert f"\n\temail {email}\n" in text(files, "edge/Caddyfile")
