@@ -190,8 +190,10 @@ def _validate_x5c(key: dict, numbers: rsa.RSAPublicNumbers, where: str, warnings
         raise JwksError(f"{where}: x5c[0] certificate holds a different public key than n/e")
     if "x5t" in key:
         sha1 = hashlib.sha1(der).digest()
-        if key["x5t"] == _b64url(sha1.hex().encode()):
-            # Auth0 tenants from before about 2020 publish base64url of the hex digest.
+        if key["x5t"] in (_b64url(sha1.hex().upper().encode()), _b64url(sha1.hex().encode())):
+            # Auth0 tenants from before about 2020 publish base64url of the hex digest's
+            # text, upper-case as measured on real ones (their kid too); lower-case is
+            # the same thumbprint.
             warnings.append(f"{where}: legacy Auth0 x5t (base64url of the SHA-1's hex text); "
                             "accepted, the key file carries n/e only")
         elif key["x5t"] != _b64url(sha1):

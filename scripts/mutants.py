@@ -243,6 +243,12 @@ MUTANTS: tuple[Mutant, ...] = (
            '        if value.startswith("#"):  # valid mail,', '        if False:  # valid mail,',
            "'#' is a legal character of a mail address, but the Caddyfile reads `email #...` as a comment",
            ["tests/unit/test_edge.py::test_acme_email_starting_with_a_hash_is_refused"]),
+    mutant("guard: legacy x5t in lower-case hex only", "postgrest_stack/jwks.py",
+           'if key["x5t"] in (_b64url(sha1.hex().upper().encode()), _b64url(sha1.hex().encode())):',
+           'if key["x5t"] == _b64url(sha1.hex().encode()):',
+           "hashlib's hexdigest() is lower-case, real legacy Auth0 tenants publish upper-case: their sets refused",
+           ["tests/unit/test_jwks_guard.py::test_legacy_auth0_key_set_is_accepted_with_one_warning_per_key",
+            "tests/contract/test_key_file.py::test_legacy_auth0_set_in_upper_case_form_deploys_as_keys"]),
 )
 
 

@@ -85,7 +85,25 @@ def misread_cases() -> dict[str, tuple[bytes, str]]:
         "invalid x5u": (dumps(_with(good, x5u="not a URL at all")), ""),
         "unknown key_ops value": (dumps(_with(good, key_ops=["verify", "frobnicate"])), ""),
         "legacy Auth0 x5t (hex form)": (dumps(_with(good, x5t=_b64url(sha1.hex().encode()))), "legacy Auth0 x5t"),
+        "legacy Auth0 x5t (upper-case hex form)": (dumps(_with(good, x5t=legacy_thumbprint(der))),
+                                                   "legacy Auth0 x5t"),
     }
+
+
+def legacy_thumbprint(der: bytes, upper: bool = True) -> str:
+    """What Auth0 tenants of before about 2020 publish as x5t (and kid): base64url of the
+    certificate SHA-1's hex text, upper-case on the real tenants measured (2017, 2019)."""
+    text = hashlib.sha1(der).hexdigest()
+    return _b64url((text.upper() if upper else text).encode())
+
+
+def legacy_auth0_jwks(*names: str, upper: bool = True) -> dict:
+    """A key set as a legacy Auth0 tenant publishes it: each key's kid and x5t the
+    legacy thumbprint of its certificate."""
+    document = auth0_jwks(*names)
+    for jwk in document["keys"]:
+        jwk["kid"] = jwk["x5t"] = legacy_thumbprint(base64.b64decode(jwk["x5c"][0]), upper)
+    return document
 
 
 def refused_cases() -> dict[str, tuple[bytes, str]]:

@@ -9,6 +9,7 @@ verifies the tenant's RS256 token.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import time
 
@@ -17,7 +18,7 @@ import pytest
 from postgrest_stack import jwks, key_proof, render
 from tests import jwks_corpus
 from tests.contract.conftest import SECRETS, stack_settings, start_api
-from tests.harness.auth0 import Tenant
+from tests.harness.auth0 import JwksEndpoint, Tenant
 
 MISREAD = jwks_corpus.misread_cases()
 
@@ -137,4 +138,30 @@ def test_canonical_file_of_an_auth0_shaped_set_verifies_rs256(live, corpus_tenan
     assert eventually(lambda: status(process, rs256(corpus_tenant, resolved)) == 200)
     assert status(process, corpus_tenant.token("k2", audience=resolved.jwt_audience, issuer=resolved.jwt_issuer,
                                                role_claim=resolved.jwt_role_claim, role="api_user")) == 200
+    assert prove(live, canonical).returncode == 0
+
+
+def test_legacy_auth0_set_in_upper_case_form_deploys_as_keys(live, corpus_tenant, tmp_path):
+    """A set as a real legacy Auth0 tenant publishes it (kid and x5t: base64url of the
+    SHA-1's upper-case hex text), fetched through the guard as a deploy does: the file
+    written is the canonical one with the tenant's kids, and 12.0.2 reads it as keys."""
+    process, _path, resolved = live
+    document = jwks_corpus.legacy_auth0_jwks("k1", "k2")
+    published = jwks_corpus.dumps(document)
+    deployed = tmp_path / "jwks.json"
+    tenant = Tenant()
+    with JwksEndpoint(tenant) as endpoint:
+        endpoint.behaviour.body = published
+        result = jwks.fetch_to_file(endpoint.url, deployed)
+    kids = [key["kid"] for key in document["keys"]]
+    assert list(result.kids) == kids and len(result.warnings) == 2
+    canonical = deployed.read_bytes()
+    assert canonical == result.canonical
+    assert [sorted(key) for key in json.loads(canonical)["keys"]] == [["alg", "e", "kid", "kty", "n", "use"]] * 2
+    load(live, canonical)
+    for name, kid in zip(("k1", "k2"), kids, strict=True):
+        token = corpus_tenant.token(name, audience=resolved.jwt_audience, issuer=resolved.jwt_issuer,
+                                    role_claim=resolved.jwt_role_claim, role="api_user", kid=kid)
+        assert eventually(lambda token=token: status(process, token) == 200)
+    assert [status(process, t) for t in forged(canonical, resolved)] == [401, 401]
     assert prove(live, canonical).returncode == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import base64
+import hashlib
 import inspect
 import json
 import os
@@ -263,3 +264,41 @@ def test_cli_check_canonical_prints_the_pushed_file_and_warns(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout == canonical_of("k1", "k2")
     assert result.stderr.decode().count("\n") == 1 and "warning:" in result.stderr.decode()
+
+
+def canonical_with_kids(document: dict) -> bytes:
+    """The canonical key file for a published set, kept kids and all (built without the guard)."""
+    keys = [{"kty": "RSA", "kid": k["kid"], "use": "sig", "alg": "RS256", "n": k["n"], "e": k["e"]}
+            for k in document["keys"]]
+    return json.dumps({"keys": keys}, separators=(",", ":")).encode() + b"\n"
+
+
+@pytest.mark.parametrize("upper", [True, False], ids=["upper-case", "lower-case"])
+def test_legacy_auth0_key_set_is_accepted_with_one_warning_per_key(upper):
+    """Real legacy tenants publish x5t and kid as base64url of the SHA-1's upper-case hex text."""
+    document = jwks_corpus.legacy_auth0_jwks("k1", "k2", upper=upper)
+    kids = tuple(k["kid"] for k in document["keys"])
+    assert all(base64.urlsafe_b64decode(kid + "=" * (-len(kid) % 4)).isupper() == upper for kid in kids)
+    result = jwks.validate(jwks_corpus.dumps(document), "tenant")
+    assert result.kids == kids
+    assert result.canonical == canonical_with_kids(document)
+    assert len(result.warnings) == 2
+    for index, (kid, warning) in enumerate(zip(kids, result.warnings, strict=True)):
+        assert warning == (f"tenant: key {index} (kid {kid!r}): legacy Auth0 x5t (base64url of the SHA-1's hex "
+                           "text); accepted, the key file carries n/e only")
+
+
+@pytest.mark.parametrize("form", ["upper-case hex", "lower-case hex", "mixed-case hex"])
+def test_legacy_x5t_of_another_certificate_is_refused(form):
+    other = base64.b64decode(signing_keys.public_jwk(jwks_corpus.key("other"))["x5c"][0])
+    thumbprint = {"upper-case hex": jwks_corpus.legacy_thumbprint(other),
+                  "lower-case hex": jwks_corpus.legacy_thumbprint(other, upper=False)}.get(form)
+    document = jwks_corpus.legacy_auth0_jwks("k1")
+    if thumbprint is None:  # its own certificate's, one letter lower-cased: a case no tenant publishes
+        text = hashlib.sha1(base64.b64decode(document["keys"][0]["x5c"][0])).hexdigest().upper()
+        letter = next(i for i, c in enumerate(text) if c.isalpha())
+        mixed = text[:letter] + text[letter].lower() + text[letter + 1:]
+        thumbprint = base64.urlsafe_b64encode(mixed.encode()).rstrip(b"=").decode()
+    document["keys"][0]["x5t"] = thumbprint
+    with pytest.raises(jwks.JwksError, match="x5t does not match the x5c"):
+        jwks.validate(jwks_corpus.dumps(document), "tenant")
