@@ -18,6 +18,7 @@ A scenario per target: the tests run in file order and build on each other.
 from __future__ import annotations
 
 import hashlib
+import http.client
 import io
 import os
 import re
@@ -204,6 +205,36 @@ def test_plain_http_answers_a_redirect_to_https(target):
                           allow_redirects=False)
     assert answer.status_code == 308
     assert answer.headers["Location"] == f"{origin(target)}/todos?select=task"
+
+
+def raw_get(t: Target, ca, authorization: list[str]) -> tuple[int, bytes]:
+    """GET /todos over HTTPS with each value as its own Authorization header (requests
+    would merge repeated headers into one)."""
+    context = ssl.create_default_context(cafile=str(ca.pem_file))
+    connection = http.client.HTTPConnection(t.data["public_hostname"], t.data["edge_https_port"], timeout=10)
+    raw = socket.create_connection((EDGE_BIND, t.data["edge_https_port"]), timeout=10)
+    connection.sock = context.wrap_socket(raw, server_hostname=t.data["public_hostname"])
+    try:
+        connection.putrequest("GET", "/todos")
+        for value in authorization:
+            connection.putheader("Authorization", value)
+        connection.endheaders()
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def test_two_authorization_headers_are_refused_by_the_edge(target, tenant, ca):
+    """PostgREST 12.0.2 verifies the first of two Authorization headers, the database sees
+    the last: the edge lets neither order through."""
+    good = f"Bearer {token(tenant)}"
+    weak = "Bearer " + tenant.token("k1", audience=None, issuer="https://evil.example.com/", role_claim=ROLE_CLAIM,
+                                    role="api_user", ttl_seconds=None)
+    assert raw_get(target, ca, [good])[0] == 200
+    assert raw_get(target, ca, [weak])[0] == 401  # the database guard, alone
+    for pair in ([weak, "Basic x"], ["Basic x", weak], [good, good]):
+        assert raw_get(target, ca, pair) == (400, b"one Authorization header at most")
 
 
 def handshake(t: Target, ca, version: ssl.TLSVersion) -> str:
