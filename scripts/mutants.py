@@ -249,6 +249,12 @@ MUTANTS: tuple[Mutant, ...] = (
            "hashlib's hexdigest() is lower-case, real legacy Auth0 tenants publish upper-case: their sets refused",
            ["tests/unit/test_jwks_guard.py::test_legacy_auth0_key_set_is_accepted_with_one_warning_per_key",
             "tests/contract/test_key_file.py::test_legacy_auth0_set_in_upper_case_form_deploys_as_keys"]),
+    mutant("pre-request: anonymous claims checked as a token", "templates/sql/03-pre-request.sql.j2",
+           "  IF claims = '{}'::jsonb OR claims = jsonb_build_object('role', {{ s.db_anon_role | literal }}) THEN\n",
+           "  IF claims = '{}'::jsonb THEN\n",
+           "'no token, no claims': PostgREST sets {\"role\": <anon role>} for a request without one, so every "
+           "anonymous request would get 401",
+           ["tests/contract/test_postgrest_contract.py::test_good_token_and_anonymous_still_pass_the_guard_sent_raw"]),
 )
 
 
