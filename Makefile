@@ -4,8 +4,10 @@ PY := $(VENV)/bin/python
 
 .PHONY: system venv deps lint test quick unit contract e2e fleet images demo mutants
 
-# Deploy to this machine (run as root: it may install Docker), then show a working call.
-demo: venv
+# Deploy to this machine (run as root), then show a working call. The engine and the
+# stand-in images come first: Docker Hub is out of reach here, and on a machine without
+# systemd Debian's init script cannot start dockerd (scripts/start-docker.sh can).
+demo: images venv
 	$(VENV)/bin/pyinfra -y inventories/local.py deploy.py
 	@echo; echo "The API is up. Create a todo with a development token:"; echo
 	@$(PY) -m postgrest_stack token inventories/local.py --curl

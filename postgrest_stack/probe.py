@@ -123,10 +123,23 @@ def _details_command() -> str:
     )
 
 
+#: Where an installed engine leaves its daemon's service (Debian's docker.io, Docker's
+#: docker-ce). A ``docker`` client alone is no engine: an image may ship one without it.
+ENGINE_SERVICES = ("/etc/init.d/docker", "/lib/systemd/system/docker.service",
+                   "/usr/lib/systemd/system/docker.service", "/etc/systemd/system/docker.service")
+
+
 def _docker_command() -> str:
+    """``docker running``, ``docker stopped`` (an engine is installed: its daemon or its
+    service is there) or ``docker missing`` (no client, or a client with no engine)."""
+    services = " || ".join(f"[ -e {path} ]" for path in ENGINE_SERVICES)
     return (
         'if ! command -v docker >/dev/null 2>&1; then echo "docker missing"; exit 0; fi\n'
-        'if ! docker info >/dev/null 2>&1; then echo "docker stopped"; exit 0; fi\n'
+        'if ! docker info >/dev/null 2>&1; then\n'
+        f'  if command -v dockerd >/dev/null 2>&1 || {services}; then echo "docker stopped"; '
+        'else echo "docker missing"; fi\n'
+        '  exit 0\n'
+        'fi\n'
         'echo "docker running"'
     )
 

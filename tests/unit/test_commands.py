@@ -55,7 +55,10 @@ if cd {Q} 2>/dev/null; then
   cd /
 fi
 if ! command -v docker >/dev/null 2>&1; then echo "docker missing"; exit 0; fi
-if ! docker info >/dev/null 2>&1; then echo "docker stopped"; exit 0; fi
+if ! docker info >/dev/null 2>&1; then
+  if command -v dockerd >/dev/null 2>&1 || [ -e /etc/init.d/docker ] || [ -e /lib/systemd/system/docker.service ] || [ -e /usr/lib/systemd/system/docker.service ] || [ -e /etc/systemd/system/docker.service ]; then echo "docker stopped"; else echo "docker missing"; fi
+  exit 0
+fi
 echo "docker running"
 ids=$(docker ps -aq --filter label=com.docker.compose.project=pgst --filter label=com.docker.compose.oneoff=False)
 if [ -n "$ids" ]; then docker inspect -f 'service {{{{index .Config.Labels "com.docker.compose.service"}}}} {{{{.State.Status}}}} {{{{if .State.Health}}}}{{{{.State.Health.Status}}}}{{{{else}}}}-{{{{end}}}} {{{{.State.StartedAt}}}} {{{{.Config.Image}}}} {{{{.Image}}}}' $ids; fi
