@@ -313,14 +313,61 @@ class Image(Check):
         return value
 
 
+#: Directories the system or other users own: the deploy makes app_dir root's 0700 (chown
+#: 0:0, chmod 700), so none of them may be app_dir itself. Their subdirectories may
+#: (/opt/postgrest, /srv/api, /var/lib/postgrest), except under SYSTEM_TREES.
+SYSTEM_DIRECTORIES = frozenset({
+    "/", "/home", "/media", "/mnt", "/opt", "/root", "/snap", "/srv", "/tmp", "/var", "/lost+found",
+    "/usr/local", *(f"/usr/local/{d}" for d in ("bin", "etc", "games", "include", "lib", "libexec", "man", "sbin",
+                                                 "share", "src")),
+    *(f"/var/{d}" for d in ("backups", "cache", "lib", "local", "lock", "log", "mail", "opt", "run", "spool", "tmp",
+                            "www")),
+    *(f"/var/lib/{d}" for d in ("apt", "containerd", "docker", "dpkg", "postgresql", "systemd")),
+})
+#: Trees that belong to the system as a whole (packages, kernel, boot, runtime state):
+#: neither they nor anything below them. /usr/local/NAME is the one way into /usr.
+SYSTEM_TREES = ("/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc", "/run", "/sbin",
+                "/sys", "/usr")
+#: World-writable directories: any user may create (or symlink) a name directly in them
+#: before the deploy does, and the deploy would then chown and chmod what it points at.
+WORLD_WRITABLE = ("/tmp", "/var/tmp")
+
+
+def _system_directory(path: str) -> str | None:
+    """Why ``path`` is a system or shared place (a few words), None when it is fine."""
+    if path in SYSTEM_DIRECTORIES:
+        return f"{path} is a system or shared directory"
+    for tree in SYSTEM_TREES:
+        if path == tree or (path.startswith(tree + "/") and not path.startswith("/usr/local/")):
+            return f"{path} is in the system tree {tree}" if path != tree else f"{path} is a system directory"
+    parent = path.rsplit("/", 1)[0] or "/"
+    if parent in WORLD_WRITABLE:
+        return f"{path} is directly in the world-writable {parent}"
+    if parent == "/home":
+        return f"{path} is a user's home directory"
+    return None
+
+
 class AbsolutePath(Check):
+    """``app_dir``: absolute, normalised (no '.', '..' or empty component; one trailing
+    '/' is dropped), and neither a system or shared directory nor a direct child of a
+    world-writable one."""
+
     accepts = "an absolute path other than /"
 
     def __call__(self, name, value):
         value = _line(name, value)
         if not value.startswith("/") or value.rstrip("/") == "":
             raise self.fail(name, value)
-        return value.rstrip("/")
+        path = value[:-1] if value.endswith("/") else value
+        if any(part in ("", ".", "..") for part in path.split("/")[1:]):
+            raise SettingsError(f"setting '{name}' must be a normalised absolute path (no '.', '..' or empty "
+                                f"component), got {value!r}")
+        reason = _system_directory(path)
+        if reason is not None:
+            raise SettingsError(f"setting '{name}' must be a directory of the stack's own (the deploy makes it root's, "
+                                f"mode 0700), such as /opt/postgrest: {reason}, got {value!r}")
+        return path
 
 
 class KeySource(Check):
