@@ -56,8 +56,12 @@ def replace_command(dest: str, *, mode: int, uid: int, gid: int = 0, keep_previo
 
 
 def directory_command(path: str, *, mode: int, uid: int, gid: int = 0) -> str:
+    """Make ``path`` (and parents) with exactly ``mode``: the mode is given with a leading
+    ``00`` (``chmod 00700``), since GNU chmod keeps a directory's setuid and setgid bits
+    for a plain ``chmod 700``; a directory made in a setgid parent inherits that bit, and
+    the probe would read 2700 on every run."""
     q_path = shlex.quote(path)
-    return f"mkdir -p {q_path} && chown {int(uid)}:{int(gid)} {q_path} && chmod {mode:o} {q_path}"
+    return f"mkdir -p {q_path} && chown {int(uid)}:{int(gid)} {q_path} && chmod 0{mode:04o} {q_path}"
 
 
 def stdin_bytes(content: bytes) -> str:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 
 import pytest
 
-from postgrest_stack.plan import file_is_current
+from postgrest_stack import probe
+from postgrest_stack.plan import directory_is_current, file_is_current
 from postgrest_stack.probe import PathState
 from tasks import files
 
@@ -45,8 +47,30 @@ def test_replace_keeping_previous_and_from_a_host_path_exact_command():
 def test_directory_exact_command():
     assert files.directory_command(f"{APP}/bin", mode=0o700, uid=0) == (
         "mkdir -p '/opt/my app'\"'\"'s \"stack\"/bin' && chown 0:0 '/opt/my app'\"'\"'s \"stack\"/bin'"
-        " && chmod 700 '/opt/my app'\"'\"'s \"stack\"/bin'"
+        " && chmod 00700 '/opt/my app'\"'\"'s \"stack\"/bin'"
     )
+
+
+def test_a_directory_in_a_setgid_parent_gets_exactly_its_mode(tmp_path):
+    """GNU chmod keeps a directory's setgid bit for `chmod 700`: the directory command must
+    leave 0700 (no 2000 bit), both for a new directory, which inherits the bit from its
+    parent, and for one that already carries it; the probe then reads it as current."""
+    parent = tmp_path / "shared"
+    parent.mkdir()
+    parent.chmod(0o2775)
+    existing = parent / "existing"
+    existing.mkdir()
+    existing.chmod(0o6755)
+    for path in (parent / "new", existing):
+        command = files.directory_command(str(path), mode=0o700, uid=os.getuid(), gid=os.getgid())
+        subprocess.run(["sh", "-c", command], check=True)
+        assert oct(stat.S_IMODE(path.stat().st_mode)) == "0o700", path
+    assert stat.S_IMODE((parent / "new").stat().st_mode) & stat.S_ISGID == 0
+    # What the probe reports for it is what the plan wants: no directory step on the rerun.
+    probe_script = probe.command(str(parent / "new"), f"files-test-{os.getpid()}", 1)
+    done = subprocess.run(["sh", "-c", probe_script], capture_output=True, text=True, timeout=60, check=True)
+    found = probe.parse(done.stdout.splitlines(), str(parent / "new")).paths["."]
+    assert found.mode == 0o700 and directory_is_current(found, 0o700, os.getuid(), os.getgid())
 
 
 def run_put(tmp_path, dest, content: bytes, **kwargs):
