@@ -87,3 +87,15 @@ def test_the_service_line_carries_the_image_id(line, image_id):
 
 def test_the_probe_asks_docker_for_the_image_id():
     assert "{{.Config.Image}} {{.Image}}" in probe.command("/opt/app", "stack", 3001)
+
+
+RUNNING = "service postgrest running - 2026-01-01T00:00:01Z postgrest/postgrest:v12.0.2 sha256:" + "a" * 64
+LEFTOVER = "service postgrest exited - 2026-01-02T00:00:00Z postgrest/postgrest:v12.0.2 sha256:" + "e" * 64
+
+
+@pytest.mark.parametrize("lines", [[LEFTOVER, RUNNING], [RUNNING, LEFTOVER]], ids=["leftover first", "leftover second"])
+def test_the_running_container_of_a_service_wins_over_an_exited_leftover(lines):
+    state = probe.parse(["docker running", *lines], "/opt/app")
+    assert state.services["postgrest"].status == "running"
+    assert state.services["postgrest"].image_id == "sha256:" + "a" * 64
+
