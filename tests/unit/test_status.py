@@ -212,3 +212,48 @@ def test_a_key_file_without_a_usable_key(resolved, files, tenant):
     host = report(resolved, files, state, tenant)
     assert host.kids == [] and "keys postgrest/jwks.json: holds no key PostgREST could use (fix: deploy.py)" in [
         d.line for d in host.drift]
+
+
+@pytest.fixture
+def controller(data):
+    return settings.resolve({**data, "image_source": "controller"})
+
+
+def test_a_container_running_another_image_than_its_tag_is_drift(controller, secrets, tenant):
+    """image_source = controller: the host holds a newer image under the tag than the one
+    the container runs (loaded, not yet brought up), read from the probe's own lines."""
+    files = planning.with_jwks(render.render(controller, secrets), tenant.key_file)
+    state = healthy(files)  # both containers run sha256:abab...
+    probed = probe.parse(["image postgres:15.14-bookworm sha256:" + "ab" * 32,
+                          "image postgrest/postgrest:v12.0.2 sha256:" + "cd" * 32], "/opt/postgrest")
+    state.images = probed.images
+    host = report(controller, files, state, tenant)
+    assert [d.line for d in host.drift] == [
+        "image postgrest: runs image sha256:abababababab, the host holds sha256:cdcdcdcdcdcd under "
+        "postgrest/postgrest:v12.0.2 (fix: deploy.py)"]
+    assert status.FleetReport([host], [tenant]).exit_code == status.EXIT_DRIFT
+
+
+def test_a_container_running_the_image_its_tag_names_is_no_drift(controller, secrets, tenant):
+    files = planning.with_jwks(render.render(controller, secrets), tenant.key_file)
+    state = healthy(files)
+    state.images = {"postgres:15.14-bookworm": "sha256:" + "ab" * 32, "postgrest/postgrest:v12.0.2": "sha256:" + "ab" * 32}
+    host = report(controller, files, state, tenant)
+    assert host.drift == [] and host.verdict == "ok"
+
+
+def test_a_digest_pin_is_compared_under_the_tag_the_host_holds_it_by(data, secrets, tenant):
+    """A digest pin is loaded under a local tag (images.local_reference): the container
+    runs that tag, and the image ID is compared under it, not under the pin."""
+    digest = "sha256:" + "12" * 32
+    pinned = settings.resolve({**data, "image_source": "controller", "postgrest_image": f"postgrest/postgrest@{digest}",
+                               "postgrest_version": "12.0.2"})
+    local = "postgrest/postgrest:sha256-" + "12" * 32
+    files = planning.with_jwks(render.render(pinned, secrets), tenant.key_file)
+    state = healthy(files)
+    state.services["postgrest"] = dataclasses.replace(state.services["postgrest"], image=local)
+    state.images = {"postgres:15.14-bookworm": "sha256:" + "ab" * 32, local: "sha256:" + "ab" * 32}
+    assert report(pinned, files, state, tenant).drift == []
+    state.images[local] = "sha256:" + "cd" * 32
+    assert [d.detail for d in report(pinned, files, state, tenant).drift] == [
+        f"runs image sha256:abababababab, the host holds sha256:cdcdcdcdcdcd under {local}"]
