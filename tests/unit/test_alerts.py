@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import http.server
 import json
+import os
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 import pytest
 from pyinfra import logger as pyinfra_logger
@@ -19,6 +21,8 @@ from pyinfra.context import ctx_state
 from postgrest_stack import alerts
 from tasks import alerting
 from tests.conftest import ROOT
+from tests.harness.ports import free_port
+from tests.jwks_corpus import refused_cases
 
 # --- the line and the command ---------------------------------------------------------
 
@@ -155,6 +159,56 @@ def test_the_alert_goes_once_per_distinct_command_and_never_on_success(collector
     assert out.read_text() == "rotate_keys.py on prod.py failed: api-2: unreachable: could not connect\n"
     assert "alert sent through alert_command" in capsys.readouterr().err
 
+
+
+def test_a_run_stopped_before_any_host_ran_alerts_with_its_error(collector, tmp_path):
+    """An invalid JWKS stops deploy.py while pyinfra prepares it: no host failed, no
+    operation ran, and the error pyinfra reports is the whole reason."""
+    out = tmp_path / "alerts.log"
+    hosts = [Host("api-1", f"cat >> {out}"), Host("api-2", f"cat >> {out}")]
+    pyinfra_logger.warning("--> \x1b[31;1mpyinfra error\x1b[0m in deploy.py line 26: api-1: https://t/jwks.json: "
+                           "key 0 (kid 's'): a symmetric (oct) key; only RSA public keys are accepted")
+    with ctx_state.use(FakeState(hosts)):
+        alerting.alert_if_failed(collector, "deploy.py on inventories/prod.py")
+    assert out.read_text() == ("deploy.py on inventories/prod.py failed: api-1: https://t/jwks.json: key 0 (kid 's'): "
+                               "a symmetric (oct) key; only RSA public keys are accepted\n")
+
+
+def pyinfra_run(tmp_path, hosts: list[tuple[str, dict]], script: str, *extra: str):
+    """The real `pyinfra INVENTORY SCRIPT` from the project folder (its config.py installs
+    the alert), with no SSH server and no Docker: fails before any host runs."""
+    inventory = tmp_path / "inventory.py"
+    inventory.write_text(f"alert_unit = {hosts!r}\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STACK_")}
+    env.update(HOME=str(tmp_path), STACK_POSTGRES_PASSWORD="superuser-secret-0123456789",
+               STACK_AUTHENTICATOR_PASSWORD="authenticator-secret-0123456789")
+    done = subprocess.run([str(Path(sys.executable).with_name("pyinfra")), *extra, str(inventory), script], cwd=ROOT,
+                          env=env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    return done, inventory
+
+
+def test_a_real_run_stopped_by_an_invalid_jwks_sends_one_line(tmp_path):
+    out, key_set = tmp_path / "alerts.log", tmp_path / "jwks.json"
+    raw, fragment = refused_cases()["x5c of another key"]
+    key_set.write_bytes(raw)
+    # --dry: were the JWKS let through, the deploy would still change nothing on this machine.
+    done, inventory = pyinfra_run(tmp_path, [("@local", {
+        "auth0_domain": "tenant.eu.auth0.com", "jwt_audience": "https://api.example.com", "jwks_url": str(key_set),
+        "app_dir": str(tmp_path / "app"), "alert_command": f"cat >> {out}"})], "deploy.py", "--dry")
+    assert done.returncode != 0 and "alert sent through alert_command" in done.stderr + done.stdout
+    [line] = out.read_text().splitlines()
+    assert line.startswith(f"deploy.py on {inventory} failed: @local: {key_set}: ") and fragment in line, line
+
+
+def test_a_real_run_with_every_host_unreachable_sends_one_line(tmp_path):
+    out, port = tmp_path / "alerts.log", free_port()  # nothing listens there
+    hosts = [(name, {"ssh_hostname": "127.0.0.1", "ssh_port": port, "alert_command": f"cat >> {out}"})
+             for name in ("gone-1", "gone-2")]
+    done, inventory = pyinfra_run(tmp_path, hosts, "rotate_keys.py", "-y")
+    assert done.returncode != 0
+    [line] = out.read_text().splitlines()
+    assert line.startswith(f"rotate_keys.py on {inventory} failed: ") and line.endswith("No hosts remaining!"), line
+    assert "gone-1: unreachable: Could not connect" in line and "gone-2: unreachable: Could not connect" in line, line
 
 @pytest.mark.parametrize("argv, what", [
     (["-y", "inventories/prod.py", "rotate_keys.py"], "rotate_keys.py on inventories/prod.py"),
