@@ -15,6 +15,7 @@ import pytest
 from postgrest_stack import digests, edge, images, probe, render, settings
 from postgrest_stack import plan as planning
 from tests.harness.certificates import TestCA
+from tests.harness.host_state import with_records
 
 HOST = "api.example.com"
 
@@ -87,6 +88,30 @@ def test_bad_combinations_are_one_line_naming_the_setting(data, given, message):
     with pytest.raises(settings.SettingsError) as error:
         settings.resolve(dict(data, **given))
     assert message in str(error.value) and "\n" not in str(error.value)
+
+
+#: Addresses that are not loopback, public and private, IPv4 and IPv6, all interfaces included.
+NOT_LOOPBACK = ["10.0.0.5", "192.168.1.20", "172.16.0.3", "203.0.113.7", "0.0.0.0", "::", "fd00::5", "2001:db8::5"]
+EDGE_MODES = {"internal": {"public_hostname": HOST},
+              "acme": {"public_hostname": HOST, "acme_email": "ops@example.com"}}
+
+
+@pytest.mark.parametrize("mode", EDGE_MODES)
+@pytest.mark.parametrize("bind", NOT_LOOPBACK)
+def test_with_the_edge_postgrest_bind_other_than_loopback_is_refused(data, mode, bind):
+    """Any address but loopback, not only all interfaces: a private address would publish
+    plain HTTP beside the edge. Without the edge the same address is the operator's choice."""
+    with pytest.raises(settings.SettingsError) as error:
+        settings.resolve(dict(data, tls_mode=mode, postgrest_bind=bind, **EDGE_MODES[mode]))
+    assert str(error.value) == (f"setting 'postgrest_bind' must be a loopback address when tls_mode is '{mode}' "
+                                f"(the edge is the only public entry), got {bind!r}")
+    assert settings.resolve(dict(data, postgrest_bind=bind)).postgrest_bind == bind
+
+
+@pytest.mark.parametrize("mode", EDGE_MODES)
+@pytest.mark.parametrize("bind", ["127.0.0.1", "::1"])
+def test_with_the_edge_a_loopback_postgrest_bind_is_accepted(data, mode, bind):
+    assert settings.resolve(dict(data, tls_mode=mode, postgrest_bind=bind, **EDGE_MODES[mode])).postgrest_bind == bind
 
 
 def test_public_api_url_defaults_to_the_edge_origin(data):
@@ -350,7 +375,7 @@ def deployed(files):
     for name in planning.expected_services(files):
         state.services[name] = probe.ServiceState("running", "healthy", "t0", "image")
     state.sql_digest = f"sql-digest:{render.sql_digest(files)}"
-    return state
+    return with_records(state, files)
 
 
 def test_plan_reloads_the_edge_for_its_files_only(data, secrets, ca, issued):
