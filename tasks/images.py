@@ -12,15 +12,21 @@ a later run reuses that file. An image missing on the controller stops the run w
 one-line :class:`ControllerImageError` before any host is touched (deploy.py catches it
 with the other controller errors).
 
-Host side, operation :func:`load`, always named ``Load image <reference>``: upload the
-archive to ``/var/tmp`` (pyinfra's put_file; with ``_sudo`` it goes through a temp file
-that pyinfra removes after copying it), ``gunzip -c ARCHIVE | docker load``, remove the
-upload whatever the outcome, tag the loaded image with the reference compose uses
-(the pin as given for a tag pin, ``name:sha256-<hex>`` for a digest pin: see
-postgrest_stack/images.py), and check that the reference resolves. The probe reports
-the image ID the host holds under each reference; the plan lists only those whose ID
-differs from the controller's, so a rerun loads nothing and :func:`load_images` adds no
-operation.
+Host side, operation :func:`load`, always named ``Load image <reference>``: one
+:class:`LoadCarriedImage` command that makes a fresh directory under ``/var/tmp`` with
+``mktemp -d`` (mode 0700, owned by the user the commands run as: root), uploads the
+archive into it (pyinfra's put_file; with ``_sudo`` the SFTP upload lands first in a
+temp file of the login user named after the hash of this unpredictable destination,
+which pyinfra copies as root and removes), runs ``gunzip -c ARCHIVE | docker load``,
+and removes the directory whatever the outcome (also when the upload fails). No other
+local user can pre-create, write into or swap what is loaded. The load is refused
+(exit 1, one line naming the setting, the pin and both IDs) unless ``docker load``
+reports exactly one ``Loaded image ID`` and it is the controller's image ID; only that
+verified ID is tagged with the reference compose uses (the pin as given for a tag pin,
+``name:sha256-<hex>`` for a digest pin: see postgrest_stack/images.py), and the
+reference is checked to resolve. The probe reports the image ID the host holds under
+each reference; the plan lists only those whose ID differs from the controller's, so a
+rerun loads nothing and :func:`load_images` adds no operation.
 
 Real-host check: deploy with ``--data image_source=controller`` (deploy.py calls
 ``controller.images_once`` then ``load_images`` after ``ensure_docker``); the first run
@@ -32,13 +38,16 @@ from __future__ import annotations
 import gzip
 import os
 import posixpath
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from pyinfra.api import FileUploadCommand, StringCommand, deploy, operation
-from pyinfra.api.command import QuoteString
+from pyinfra import logger
+from pyinfra.api import StringCommand, deploy, operation
+from pyinfra.api.command import PyinfraCommand, QuoteString
+from pyinfra.api.util import print_host_combined_output
 
 from postgrest_stack import PROJECT_ROOT
 from postgrest_stack import images as stack_images
@@ -46,8 +55,12 @@ from postgrest_stack.settings import Settings
 
 #: Where the controller keeps exported images (``/build/`` is gitignored).
 CACHE_DIR = PROJECT_ROOT / "build" / "image-cache"
-#: Where an archive is uploaded on the host (disk-backed, unlike a tmpfs /tmp); removed after the load.
-HOST_UPLOAD_DIR = "/var/tmp"
+#: Where the fresh upload directory is made on the host (disk-backed, unlike a tmpfs /tmp).
+HOST_UPLOAD_PARENT = "/var/tmp"
+#: The upload directory's name before mktemp's ten random characters.
+UPLOAD_DIR_PREFIX = "postgrest-stack-image."
+#: The archive's name inside that directory.
+UPLOAD_NAME = "image.tar.gz"
 
 
 class ControllerImageError(Exception):
@@ -61,10 +74,6 @@ class CarriedImage:
     reference: str  # what compose uses on the host
     image_id: str  # "sha256:<hex>", the controller's image ID
     archive: Path  # gzip-compressed `docker save` of the image, by ID
-
-    @property
-    def upload_name(self) -> str:
-        return f"postgrest-stack-image-{self.image_id.removeprefix('sha256:')}.tar.gz"
 
 
 class ControllerImageCache:
@@ -168,32 +177,91 @@ def image_ids(carried: dict[str, CarriedImage]) -> dict[str, str]:
     return {reference: image.image_id for reference, image in carried.items()}
 
 
-def load_command(remote: str, reference: str, image_id: str) -> StringCommand:
-    """Load the uploaded archive, remove it (also on failure), tag the image as ``reference``."""
-    archive = QuoteString(remote)
-    ref = QuoteString(reference)
+def upload_dir_command(parent: str) -> StringCommand:
+    """Make a new directory under ``parent`` (mode 0700, the running user's) and print its path."""
+    return StringCommand("mktemp", "-d", QuoteString(posixpath.join(parent, UPLOAD_DIR_PREFIX + "XXXXXXXXXX")))
+
+
+def is_upload_dir(path: str, parent: str) -> bool:
+    """Whether ``path`` (what :func:`upload_dir_command` printed) names a directory it makes."""
+    return re.fullmatch(re.escape(posixpath.join(parent, UPLOAD_DIR_PREFIX)) + r"[A-Za-z0-9]{10}", path) is not None
+
+
+#: printf format of the refusal: setting, pin, the ID(s) docker load reported, the controller's ID.
+REFUSAL = ("setting '%s' (%s): docker load on this host reported image ID %s, not the controller's %s; "
+           "refusing to tag it\\n")
+
+
+def load_command(archive: str, image: CarriedImage) -> StringCommand:
+    """Load the uploaded archive, remove it (also on failure), and tag the loaded image as its
+    reference only when ``docker load`` reports exactly the controller's image ID."""
+    quoted = QuoteString(archive)
+    ref = QuoteString(image.reference)
+    controller_id = QuoteString(image.image_id)
     return StringCommand(
-        "out=$(gunzip -c", archive, "| docker load); status=$?;",
-        "rm -f", archive, ";",
+        "out=$(gunzip -c", quoted, "| docker load); status=$?;",
+        "rm -f", quoted, ";",
         'printf "%s\\n" "$out";',
         'if [ "$status" -ne 0 ]; then exit "$status"; fi;',
-        # The ID as the host's engine names it; the controller's as a fallback.
-        "loaded=$(printf '%s\\n' \"$out\" | sed -n 's/^Loaded image ID: *//p' | tail -n 1);",
-        f'docker tag "${{loaded:-{image_id}}}"', ref, "&&",
+        # Every ID the host's engine says it loaded, on one line; exactly the controller's one passes.
+        "loaded=$(printf '%s\\n' \"$out\" | sed -n 's/^Loaded image ID: *//p' | paste -sd ' ' -);",
+        'if [ "$loaded" != ', controller_id, " ]; then",
+        "printf", QuoteString(REFUSAL), QuoteString(image.setting), QuoteString(image.pin),
+        '"${loaded:-(none)}"', controller_id, ">&2; exit 1; fi;",
+        'docker tag "$loaded"', ref, "&&",
         "docker image inspect", ref, ">/dev/null",
     )
 
 
+class LoadCarriedImage(PyinfraCommand):
+    """The whole host side of one load, run with the operation's connector arguments (``_sudo``):
+    a fresh 0700 directory, the upload into it, :func:`load_command`, and the directory's
+    removal whatever the outcome."""
+
+    def __init__(self, image: CarriedImage, upload_parent: str = HOST_UPLOAD_PARENT, **arguments):
+        super().__init__(**arguments)
+        self.image = image
+        self.upload_parent = upload_parent
+
+    def __repr__(self) -> str:
+        return f"LoadCarriedImage({self.image.archive}, {self.image.reference})"
+
+    def execute(self, state, host, connector_arguments) -> bool:
+        arguments = {**connector_arguments, **self.connector_arguments,
+                     "print_output": state.print_output, "print_input": state.print_input}
+
+        def run(command: StringCommand) -> tuple[bool, str]:
+            ok, output = host.run_shell_command(command, **arguments)
+            if not ok and not state.print_output:
+                print_host_combined_output(host, output)
+            return ok, output.stdout.strip()
+
+        ok, directory = run(upload_dir_command(self.upload_parent))
+        if not ok:
+            return False
+        if not is_upload_dir(directory, self.upload_parent):
+            host.log(f"Load image {self.image.reference}: mktemp printed {directory!r}, not a new directory "
+                     f"under {self.upload_parent}; not uploading", logger.error)
+            return False
+        try:
+            archive = posixpath.join(directory, UPLOAD_NAME)
+            if not host.put_file(str(self.image.archive), archive, **arguments):
+                return False
+            ok, _out = run(load_command(archive, self.image))
+            return ok
+        finally:
+            run(StringCommand("rm", "-rf", QuoteString(directory)))
+
+
 @operation()
-def load(image: CarriedImage, upload_dir: str = HOST_UPLOAD_DIR):
-    """Upload ``image``'s archive, ``docker load`` it, remove the upload, tag it as its reference."""
-    remote = posixpath.join(upload_dir, image.upload_name)
-    yield FileUploadCommand(str(image.archive), remote)
-    yield load_command(remote, image.reference, image.image_id)
+def load(image: CarriedImage, upload_parent: str = HOST_UPLOAD_PARENT):
+    """Upload ``image``'s archive into a fresh root-only directory, ``docker load`` it, verify the
+    loaded ID, tag it as its reference, remove the directory."""
+    yield LoadCarriedImage(image, upload_parent)
 
 
 @deploy("Images from the controller")
-def load_images(carried: dict[str, CarriedImage], references: list[str]):
+def load_images(carried: dict[str, CarriedImage], references: list[str], upload_parent: str = HOST_UPLOAD_PARENT):
     """One ``Load image <reference>`` per reference the plan names; none when it names none."""
     for reference in references:
-        load(name=f"Load image {reference}", image=carried[reference])
+        load(name=f"Load image {reference}", image=carried[reference], upload_parent=upload_parent)
