@@ -200,6 +200,10 @@ class Profile:
     min_postgres: tuple[int, int]
     #: Every key this release reads from its config file.
     config_keys: frozenset[str]
+    #: The ``error_description`` of ``WWW-Authenticate`` in the 401 this release answers to
+    #: a token no key of the key file verifies: the only answer by which bin/prove-keys
+    #: takes an HS256 token made of the key file's bytes as refused (key_proof.py).
+    signature_refused: str
 
     @property
     def ready_argv(self) -> tuple[str, ...]:
@@ -256,7 +260,19 @@ def profile(version: str | Release) -> Profile:
     # (14.0 drops 12, #3865), 14.0 (16.0 drops 13, #4193).
     min_postgres = {"12.0": (9, 6), "12.2": (9, 6), "13": (12, 1), "14": (13, 0), "16": (14, 0)}[line]
 
-    return Profile(release, line, cache, reason, syntax, admin_host, ready, min_postgres, CONFIG_KEYS[line])
+    # A token no key verifies (401 PGRST301, the message also in WWW-Authenticate's
+    # error_description). 12.x verifies with the jose library and answers the shown error:
+    # "JWSError JWSInvalidSignature", measured on 12.0.2 for an HS256 token against a set of
+    # RSA keys (tests/contract/test_key_proof_skew.py); 12.2 keeps the same code
+    # (src/PostgREST/Auth.hs, jose < 0.12). 13.0 moved to jose-jwt with fixed messages
+    # (CHANGELOG 13.0.0, #3600 "Improve JWT errors"): a JWT.KeyError, which jose-jwt gives
+    # when no key decodes the token, is "No suitable key or wrong key type"
+    # (src/PostgREST/Error.hs at v13.0.8, v14.17; src/library/PostgREST/Error.hs at v16.2;
+    # test/io test_jwt_errors: a token signed with another secret).
+    signature_refused = "JWSError JWSInvalidSignature" if line in ("12.0", "12.2") else "No suitable key or wrong key type"
+
+    return Profile(release, line, cache, reason, syntax, admin_host, ready, min_postgres, CONFIG_KEYS[line],
+                   signature_refused)
 
 
 # --- The role claim ------------------------------------------------------------------------

@@ -3,10 +3,11 @@ file written with its previous one kept as jwks.json.prev, the reload, the key p
 (the rendered bin/prove-keys), the smoke token, and the rollback when any of them fails.
 
 The host's directory is the rendered one; only what it calls stands in: ``bin/compose``
-and ``docker`` (SIGUSR2 makes the stand-in PostgREST "load" the key file on disk then),
-and ``curl`` (the stand-in PostgREST: /ready 200; a forged HS256 token 200 only when the
-loaded file is one it reads as a shared secret, marked READ-AS-SECRET; a smoke token
-200 when it is ``smoke-ok``). The end-to-end tests run the same steps on real Docker.
+and ``docker`` (SIGUSR2, and no other signal, makes the stand-in PostgREST "load" the key
+file on disk then), and ``curl`` (the stand-in PostgREST: /ready 200; a forged HS256
+token 200 when the loaded file is one it reads as a shared secret, marked READ-AS-SECRET,
+else 401 for its signature as 12.0.2 words it; a smoke token 200 when it is ``smoke-ok``).
+The end-to-end tests run the same steps on real Docker.
 """
 
 from __future__ import annotations
@@ -21,16 +22,18 @@ import pytest
 from postgrest_stack import key_proof, render, settings
 from postgrest_stack import plan as planning
 from tasks import keys, stack
-from tests.harness.local_pyinfra import in_context, local_host
+from tests.harness.local_pyinfra import CURL_ANSWER, DOCKER_KILL_SIGNAL, in_context, local_host
 
-STUB_DOCKER = """#!/bin/sh
+STUB_DOCKER = "#!/bin/sh" + DOCKER_KILL_SIGNAL + """
 echo "docker $*" >> "$STUB_STATE/log"
 case "$1" in
-  kill) cp "$STUB_APP/postgrest/jwks.json" "$STUB_STATE/loaded" ;;  # kill -s SIGUSR2 ID: PostgREST re-reads
+  kill)  # PostgREST re-reads its config and key file on SIGUSR2 only
+    shift
+    if [ "$(docker_kill_signal "$@")" = USR2 ]; then cp "$STUB_APP/postgrest/jwks.json" "$STUB_STATE/loaded"; fi ;;
   logs) echo "Config reloaded" ;;
 esac
 """
-STUB_CURL = """#!/bin/sh
+STUB_CURL = "#!/bin/sh" + CURL_ANSWER + """
 echo "curl $*" >> "$STUB_STATE/log"
 case "$*" in
   */ready*) printf 200; exit 0 ;;
@@ -39,7 +42,8 @@ token=$(sed -n 's/^Authorization: Bearer //p')
 case "$token" in
   smoke-ok) printf 200 ;;
   smoke-*) printf 401 ;;
-  *) if grep -q READ-AS-SECRET "$STUB_STATE/loaded"; then printf 200; else printf 401; fi ;;
+  *) if grep -q READ-AS-SECRET "$STUB_STATE/loaded"; then curl_answer 200 "" "$@"
+     else curl_answer 401 "JWSError JWSInvalidSignature" "$@"; fi ;;
 esac
 """
 STUB_COMPOSE = """#!/bin/sh
