@@ -1,9 +1,11 @@
 """The main job: `pyinfra INVENTORY deploy.py`.
 
 Per host: Docker when missing, the rendered files and the validated JWKS, then only the
-actions that follow from what changed (compose up, SQL, reload, key rotation), and a
-health gate. Settings (a key that is no setting is refused), secrets and the JWKS are
-checked on the controller before any host is touched.
+actions that follow from what changed or was never completed (compose up, SQL, reload,
+key rotation), a health gate, and a record of what the services loaded. Settings (a
+key that is no setting is refused), secrets and the JWKS are checked on the controller
+before any host is touched. Hosts that run a database go first; a host that runs
+PostgREST only waits for them and changes nothing when one failed (tasks/db_first.py).
 """
 
 from pyinfra import host
@@ -11,11 +13,11 @@ from pyinfra.api.exceptions import PyinfraError
 
 from postgrest_stack import plan as planning
 from postgrest_stack import render
-from tasks import controller, rotation
+from tasks import controller, db_first, rotation
 from tasks.docker import ensure_docker
 from tasks.images import image_ids, load_images
 from tasks.probe_host import probe_host
-from tasks.stack import apply_stack, health_gate
+from tasks.stack import apply_stack, health_gate, record_loaded
 
 try:
     settings, secrets = controller.host_settings_and_secrets(host)
@@ -27,10 +29,28 @@ except controller.CONTROLLER_ERRORS as error:
 
 state = probe_host(settings)
 plan = planning.make_plan(files, state, image_ids(carried))
+
+
+def converge():
+    """This host's stack steps (each call line orders them: see tasks/db_first.py)."""
+    apply_stack(settings, files, state, plan)
+    if plan.rotate_keys:
+        rotation.register(settings, jwks, state.jwks_kids, file_current=plan.key_file_current)
+    if plan.gate:
+        health_gate(settings, jwks.canonical)
+    if plan.record:
+        record_loaded(settings, files, plan.record)
+
+
+# An api host with nothing to do waits for nobody (and a rerun reports no change).
+waits = not settings.runs_db and plan.changes_anything
+if waits:
+    db_first.wait_for_db_hosts()  # a db host that could not be reached: before anything here
 ensure_docker(settings, state, install=plan.install_docker, start=plan.start_docker)
 load_images(carried, plan.load_images)
-apply_stack(settings, files, state, plan)
-if plan.rotate_keys:
-    rotation.register(settings, jwks, state.jwks_kids)
-if plan.gate:
-    health_gate(settings, jwks.canonical)
+if settings.runs_db:
+    converge()
+else:
+    if waits:
+        db_first.wait_for_db_hosts()  # a db host that failed its own steps
+    converge()

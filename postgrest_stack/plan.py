@@ -13,7 +13,14 @@ tests pin the rules:
 - the SQL digest recorded in the database differs from the rendered one: apply SQL;
 - image_source = controller: an image whose ID on the host differs from the
   controller's is loaded (tasks/images.py), then ``up -d``;
-- anything done, or PostgREST not ready: the health gate.
+- what a service has loaded is recorded on the host once proven (loaded.py): a record
+  that disagrees with the rendered files runs its step again (``up``, reload, key
+  rotation, edge reload), so a rerun completes a run that stopped half-way;
+- image_source = controller: a running service whose image ID is not the one the host
+  holds under its reference (a load whose ``up`` never ran): ``up -d``;
+- the db container running (or an external database): SQL before ``up``, so a new
+  authenticator password is in the database before PostgREST is recreated with it;
+- anything done, or PostgREST not ready: the health gate, then the records.
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Mapping
 
-from . import digests, edge
+from . import digests, edge, loaded
 from .probe import HostState, PathState
 from .render import DIRECTORIES, JWKS_FILE, POSTGREST_UID, RenderedFile, sql_digest
 
@@ -40,19 +47,25 @@ class Plan:
     files: list[str] = field(default_factory=list)
     up: bool = False
     sql: bool = False
+    #: Apply the SQL before ``up`` (the database already answers), not after.
+    sql_first: bool = False
     reload: bool = False
     #: The TLS edge's Caddyfile or certificate changed while it runs: bin/reload-edge.
     reload_edge: bool = False
     rotate_keys: bool = False
+    #: A rotation whose key file is already in place (loaded.KEYS stale only): not rewritten.
+    key_file_current: bool = False
     gate: bool = False
     #: image_source = controller: references to load from the controller (host lacks that image ID).
     load_images: list[str] = field(default_factory=list)
+    #: Records of what the services have loaded that the host lacks (loaded.py), written last.
+    record: list[str] = field(default_factory=list)
 
     @property
     def changes_anything(self) -> bool:
         return bool(self.install_docker or self.start_docker or self.directories or self.files
                     or self.up or self.sql or self.reload or self.rotate_keys or self.gate
-                    or self.load_images or self.reload_edge)
+                    or self.load_images or self.reload_edge or self.record)
 
 
 def with_jwks(files: dict[str, RenderedFile], key_file: bytes) -> dict[str, RenderedFile]:
@@ -101,6 +114,14 @@ def images_to_load(images: Mapping[str, str], state: HostState) -> list[str]:
     return [reference for reference, image_id in images.items() if state.images.get(reference) != image_id]
 
 
+def stale_containers(images: Mapping[str, str], state: HostState) -> list[str]:
+    """Running services whose image ID is not the controller's for their reference
+    (image_source = controller): loaded, but never brought up."""
+    return sorted(name for name, service in state.services.items()
+                  if service.status == "running" and service.image in images and service.image_id
+                  and service.image_id != images[service.image])
+
+
 def make_plan(files: dict[str, RenderedFile], state: HostState, images: Mapping[str, str] | None = None) -> Plan:
     """``images``: with image_source = controller, {reference compose uses: controller's image ID}."""
     plan = Plan()
@@ -124,21 +145,32 @@ def make_plan(files: dict[str, RenderedFile], state: HostState, images: Mapping[
     expected = expected_services(files)
     running = {name for name, service in state.services.items() if service.status == "running"}
     stack_down = not expected <= running
-    # A loaded image (new, or a new ID under the same reference) is picked up by compose up.
-    plan.up = stack_down or any(name in plan.files for name in RECREATE_ON_CHANGE) or bool(plan.load_images)
+    plan.record = loaded.stale(files, key, state)
+    # A loaded image (new, or a new ID under the same reference) is picked up by compose up,
+    # also when the run that loaded it stopped before its up.
+    plan.up = (stack_down or any(name in plan.files for name in RECREATE_ON_CHANGE) or bool(plan.load_images)
+               or loaded.STACK in plan.record or bool(stale_containers(images or {}, state)))
     # A new key set on a running PostgREST goes through the rotation steps (write,
-    # reload, verify, roll back on failure) instead of a plain upload.
-    plan.rotate_keys = "postgrest" in running and JWKS_FILE in plan.files
+    # reload, verify, roll back on failure) instead of a plain upload; so does a key
+    # file a stopped rotation wrote and PostgREST never loaded.
+    plan.rotate_keys = "postgrest" in running and (JWKS_FILE in plan.files or loaded.KEYS in plan.record)
     if plan.rotate_keys:
-        plan.files.remove(JWKS_FILE)
+        plan.key_file_current = JWKS_FILE not in plan.files
+        if JWKS_FILE in plan.files:
+            plan.files.remove(JWKS_FILE)
     plan.reload = ("postgrest" in running and not plan.rotate_keys
-                   and any(name in plan.files for name in RELOADED_BY_SIGNAL))
+                   and (any(name in plan.files for name in RELOADED_BY_SIGNAL) or loaded.CONFIG in plan.record))
     # A container compose (re)creates reads the new files itself; one that keeps running
     # is told to (bin/reload-edge retries while a fresh one starts).
-    plan.reload_edge = "edge" in running and any(name in plan.files for name in edge.RELOADED_BY_EDGE)
+    plan.reload_edge = "edge" in running and (any(name in plan.files for name in edge.RELOADED_BY_EDGE)
+                                              or loaded.EDGE in plan.record)
     applies_sql = any(name.startswith("sql/") for name in files)
     plan.sql = applies_sql and state.sql_digest != f"sql-digest:{sql_digest(files)}"
+    # The database answers already: the SQL (a new authenticator password among it) goes
+    # in before up recreates PostgREST with that password. A fresh db: after up.
+    plan.sql_first = plan.sql and ("db" not in expected or "db" in running)
     unhealthy = ("postgrest" in expected and state.ready != 200) or (
         "db" in expected and getattr(state.services.get("db"), "health", "") != "healthy")
-    plan.gate = (plan.up or plan.sql or plan.reload or plan.rotate_keys or bool(plan.files) or unhealthy)
+    plan.gate = (plan.up or plan.sql or plan.reload or plan.rotate_keys or plan.reload_edge or bool(plan.files)
+                 or bool(plan.record) or unhealthy)
     return plan

@@ -18,7 +18,7 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-from . import digests
+from . import digests, loaded
 from . import plan as planning
 from .images import compose_references
 from .probe import HostState, PathState
@@ -30,13 +30,13 @@ ROTATE = "rotate_keys.py"
 
 EXIT_OK, EXIT_DRIFT, EXIT_UNKNOWN = 0, 1, 2
 #: Every kind of drift line (README, "Day 2", explains each).
-DRIFT_KINDS = ("docker", "directory", "file", "sql", "service", "image", "ready", "keys")
+DRIFT_KINDS = ("docker", "directory", "file", "sql", "service", "image", "ready", "keys", "loaded")
 
 
 @dataclass(frozen=True)
 class Drift:
     """One difference: ``kind`` (docker, directory, file, sql, service, image, ready,
-    keys), what it is about, what differs, and the command that fixes it."""
+    keys, loaded), what it is about, what differs, and the command that fixes it."""
 
     kind: str
     subject: str
@@ -216,6 +216,14 @@ def host_report(name: str, settings: Settings, files: dict[str, RenderedFile], s
         found = _file_drift(relative, files[relative], state.paths.get(relative), key, relative == JWKS_FILE)
         if found:
             drift.append(found)
+
+    # Files in place that the services never loaded (a run that stopped half-way): only
+    # where the files themselves are current, else the file lines above say it all.
+    for record in loaded.stale(files, key, state):
+        names = loaded.sources(record, files)
+        if all(planning.file_is_current(state.paths.get(name), files[name].content, files[name].mode,
+                                        files[name].owner_uid, digest_key=key) for name in names):
+            drift.append(Drift("loaded", record, loaded.NOT_LOADED[record], ROTATE if record == loaded.KEYS else DEPLOY))
 
     if state.docker == "running":
         if settings.applies_sql:

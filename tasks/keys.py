@@ -9,7 +9,12 @@ the host.
 
 These are one host's steps (:func:`rotate_host`); tasks/rotation.py decides the order
 hosts go in (one at a time, inventory order, stop at the first failure). A host that
-fails gets its previous keys back (reloaded, /ready confirmed).
+fails for any reason (a step's error, an SSH drop, a timeout, Ctrl-C) gets its previous
+keys back (reloaded, /ready confirmed) before the run goes on or stops. After a proven
+rotation, and after a rollback, the host records the key file PostgREST has loaded
+(state/jwks.json, loaded.py): a run that stopped between the write and the proof shows
+as drift and is finished by the next run, which finds the file current but the record
+not (the write is then skipped, and the old keys stay in jwks.json.prev).
 """
 
 from __future__ import annotations
@@ -20,11 +25,12 @@ import shlex
 import subprocess
 import time
 
+from pyinfra import logger
 from pyinfra.api import StringCommand
 from pyinfra.api.exceptions import OperationError
 from pyinfra.api.host import Host
 
-from postgrest_stack import key_proof
+from postgrest_stack import key_proof, loaded
 from postgrest_stack.render import JWKS_FILE, POSTGREST_UID, host_script, smoke_url
 from postgrest_stack.settings import Settings
 from tasks import files
@@ -74,8 +80,13 @@ def smoke_command(settings: Settings) -> str:
 def _smoke(target: Host, settings: Settings, smoke_token_command: str) -> str | None:
     """None when a fresh token gets 200 from the host, else the reason."""
     # Bounded like every other wait of a deploy; a timeout fails (and rolls back) the host.
-    done = subprocess.run(smoke_token_command, shell=True, capture_output=True, text=True,
-                          timeout=settings.health_timeout)
+    try:
+        done = subprocess.run(smoke_token_command, shell=True, capture_output=True, text=True,
+                              timeout=settings.health_timeout)
+    except subprocess.TimeoutExpired:
+        return f"smoke_token_command printed no token within {settings.health_timeout} s (health_timeout)"
+    except (subprocess.SubprocessError, OSError) as error:
+        return f"smoke_token_command failed ({error.__class__.__name__})"
     token = done.stdout.strip()
     if done.returncode != 0 or not token:
         return f"smoke_token_command failed (exit {done.returncode})"
@@ -106,30 +117,61 @@ def _reload(target: Host, app: str) -> None:
         raise OperationError(f"{target.name}: reload failed: {out}")
 
 
-def rotate_host(target: Host, settings: Settings, key_file: bytes, before: list[str]) -> str:
-    """Rotate one host; return "" on success, else the one-line reason (after rollback)."""
+def _record(target: Host, app: str) -> None:
+    """Record the key file PostgREST now has loaded (state/jwks.json)."""
+    ok, out = _run(target, loaded.record_command(app, {loaded.KEYS: loaded.RECORDS[loaded.KEYS]}))
+    if not ok:
+        raise OperationError(f"{target.name}: could not record the loaded key file: {out}")
+
+
+#: Stop the run after the rollback: the operator (Ctrl-C) or the process is going away.
+_STOPS = (KeyboardInterrupt, SystemExit)
+
+
+def rotate_host(target: Host, settings: Settings, key_file: bytes, before: list[str],
+                file_current: bool = False) -> str:
+    """Rotate one host; return "" on success, else the one-line reason (after rollback).
+
+    ``file_current``: jwks.json already holds ``key_file`` (a rotation stopped before its
+    reload and proof): it is not written again, so jwks.json.prev keeps the old keys.
+    """
     app = settings.app_dir
     try:
-        _replace_key_file(target, app, content=key_file)
+        # No record while the keys change: whatever stops this run, the host then shows
+        # as not loaded (status) and the next run finishes the rotation.
+        ok, out = _run(target, f"rm -f {shlex.quote(posixpath.join(app, loaded.KEYS))}")
+        if not ok:
+            return f"{target.name}: could not clear the loaded-keys record: {out}"
+        if not file_current:
+            _replace_key_file(target, app, content=key_file)
     except OperationError as error:
         return str(error)
     reason = None
+    stopped: BaseException | None = None
     try:
         _reload(target, app)
         reason = _prove_read_as_keys(target, settings, key_file)
         if reason is None and settings.smoke_token_command:
             reason = _smoke(target, settings, settings.smoke_token_command)
+        if reason is None:
+            _record(target, app)
     except OperationError as error:
         reason = str(error)
-    except subprocess.TimeoutExpired:
-        reason = f"smoke_token_command printed no token within {settings.health_timeout} s (health_timeout)"
-    except (subprocess.SubprocessError, OSError) as error:
-        reason = f"smoke_token_command failed ({error.__class__.__name__})"
+    except BaseException as error:  # noqa: B036 - an SSH drop, a timeout, Ctrl-C: roll back first
+        reason = f"stopped during the rotation ({error.__class__.__name__}{f': {error}' if str(error) else ''})"
+        if isinstance(error, _STOPS):
+            stopped = error
     if reason is None:
         return ""
     try:
         _replace_key_file(target, app, source=posixpath.join(app, JWKS_FILE + ".prev"))
         _reload(target, app)
-    except OperationError as error:
-        return f"{target.name}: {reason}; ROLLBACK FAILED: {error}"
-    return f"{target.name}: {reason}; rolled back to the previous keys [{', '.join(before)}]"
+        _record(target, app)
+    except Exception as error:  # the host may be gone: the record still says what is loaded
+        outcome = f"{target.name}: {reason}; ROLLBACK FAILED: {error}"
+    else:
+        outcome = f"{target.name}: {reason}; rolled back to the previous keys [{', '.join(before)}]"
+    if stopped is not None:
+        logger.error(outcome)
+        raise stopped
+    return outcome

@@ -7,7 +7,9 @@ registers while preparing (:func:`register`), and gets one operation, run with
 ``_serial``. Whichever host's operation runs first rotates every registered host up to
 and including itself, in inventory order; each host's own operation then reports its
 own outcome: changed when its keys were swapped, failed (one line, no traceback) when
-it was rolled back or not reached.
+it was rolled back or not reached. A host's rotation runs at most once: it is marked
+before it starts, so a rotation that raised is never run again by the next host's
+operation, which reports "not rotated: the run stopped after ... failed" instead.
 """
 
 from __future__ import annotations
@@ -33,17 +35,25 @@ class HostRotation:
     before: list[str]
     after: list[str]
     outcome: str | None = None  # None: not run yet; "" rotated; else the one-line failure
+    #: jwks.json already holds key_file (a rotation that stopped before its proof): not rewritten.
+    file_current: bool = False
 
 
-def register(settings: Settings, jwks: Jwks, deployed_kids: list[str]) -> None:
-    """Plan this host's rotation (while preparing) and add the operation that reports it."""
-    rotation = HostRotation(settings, jwks.canonical, deployed_kids, list(jwks.kids))
+def register(settings: Settings, jwks: Jwks, deployed_kids: list[str], file_current: bool = False) -> None:
+    """Plan this host's rotation (while preparing) and add the operation that reports it.
+
+    ``file_current``: the host's jwks.json already holds the new key set, but PostgREST
+    never loaded and proved it (a stopped rotation): reload and prove it, no write.
+    """
+    rotation = HostRotation(settings, jwks.canonical, deployed_kids, list(jwks.kids), file_current=file_current)
     run.of(host.state).rotations[host.name] = rotation
     smoke = "a fresh smoke token must get 200" if settings.smoke_token_command else "no smoke token"
+    write = ("jwks.json already holds them, never loaded and proven (a rotation stopped half-way)" if file_current
+             else "write jwks.json (previous kept as .prev)")
     # Shown by --dry as well: what this host's rotation would do.
     logger.info(f"{host.print_prefix}key rotation planned: [{', '.join(rotation.before)}] -> "
                 f"[{', '.join(rotation.after)}]; "
-                f"steps: write jwks.json (previous kept as .prev), SIGUSR2, /ready, key proof, {smoke}; "
+                f"steps: {write}, SIGUSR2, /ready, key proof, {smoke}; "
                 "rolled back on any failure")
     python.call(name=OPERATION, function=_rotate_this_host, _serial=True)
 
@@ -71,7 +81,10 @@ def _rotate_up_to(state: State, name: str) -> None:
             elif failed:
                 rotation.outcome = f"{target.name}: not rotated: the run stopped after {', '.join(failed)} failed"
             else:
-                rotation.outcome = keys.rotate_host(target, rotation.settings, rotation.key_file, rotation.before)
+                # Marked first: should it raise, no other host's operation runs it again.
+                rotation.outcome = f"{target.name}: the rotation stopped before it reported"
+                rotation.outcome = keys.rotate_host(target, rotation.settings, rotation.key_file, rotation.before,
+                                                    file_current=rotation.file_current)
                 if rotation.outcome:
                     failed.append(target.name)
         if target.name == name:

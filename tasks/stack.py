@@ -7,7 +7,7 @@ import posixpath
 from pyinfra.api import deploy
 from pyinfra.operations import server
 
-from postgrest_stack import key_proof
+from postgrest_stack import key_proof, loaded
 from postgrest_stack import plan as planning
 from postgrest_stack.probe import HostState
 from postgrest_stack.render import DIRECTORIES, JWKS_FILE, RenderedFile, host_script
@@ -36,18 +36,36 @@ def apply_stack(settings: Settings, rendered_files: dict[str, RenderedFile], sta
             current=state.paths.get(relative),
             digest_key=planning.digest_key_of(rendered_files),
         )
+    if plan.sql and plan.sql_first:
+        # The database answers: a new authenticator password reaches it before up
+        # recreates PostgREST with that password.
+        _apply_sql(settings)
     if plan.up:
         server.shell(name="Bring the stack up (compose up -d)",
                      commands=[host_script(app, "compose", "up", "-d", "--remove-orphans")])
-    if plan.sql:
-        # An external database is shared by every api host: once per run is enough.
-        server.shell(name="Apply SQL in the db container" if settings.runs_db else "Apply SQL to the external database",
-                     commands=[host_script(app, "health-gate", "db"), host_script(app, "apply-sql")],
-                     _run_once=bool(settings.external_db_uri))
+    if plan.sql and not plan.sql_first:
+        _apply_sql(settings)  # a fresh database: once up has started it
     if plan.reload:
         server.shell(name="Reload PostgREST (SIGUSR2)", commands=[host_script(app, "reload-postgrest")])
     if plan.reload_edge:
         server.shell(name="Reload the TLS edge (caddy reload)", commands=[host_script(app, "reload-edge")])
+
+
+def _apply_sql(settings: Settings) -> None:
+    # An external database is shared by every api host: once per run is enough.
+    app = settings.app_dir
+    server.shell(name="Apply SQL in the db container" if settings.runs_db else "Apply SQL to the external database",
+                 commands=[host_script(app, "health-gate", "db"), host_script(app, "apply-sql")],
+                 _run_once=bool(settings.external_db_uri))
+
+
+@deploy("PostgREST stack")
+def record_loaded(settings: Settings, rendered_files: dict[str, RenderedFile], records: list[str]):
+    """After the gate: record what the services now run and have loaded (loaded.py)."""
+    server.shell(name=f"Record what the stack has loaded ({', '.join(records)})",
+                 commands=[loaded.record_command(settings.app_dir,
+                                                 {record: loaded.sources(record, rendered_files)
+                                                  for record in records})])
 
 
 def prove_or_remove_command(app_dir: str) -> str:

@@ -15,6 +15,7 @@ import pytest
 from postgrest_stack import digests, edge, images, probe, render, settings
 from postgrest_stack import plan as planning
 from tests.harness.certificates import TestCA
+from tests.harness.host_state import with_records
 
 HOST = "api.example.com"
 
@@ -374,7 +375,7 @@ def deployed(files):
     for name in planning.expected_services(files):
         state.services[name] = probe.ServiceState("running", "healthy", "t0", "image")
     state.sql_digest = f"sql-digest:{render.sql_digest(files)}"
-    return state
+    return with_records(state, files)
 
 
 def test_plan_reloads_the_edge_for_its_files_only(data, secrets, ca, issued):

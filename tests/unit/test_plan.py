@@ -9,6 +9,7 @@ import pytest
 from postgrest_stack import digests, probe, render, settings
 from postgrest_stack import plan as planning
 from postgrest_stack.render import DIRECTORIES, sql_digest
+from tests.harness.host_state import with_records
 
 JWKS = b'{"keys": []}'
 
@@ -35,7 +36,8 @@ def deployed_state(files, *, ready=200, services=("db", "postgrest")) -> probe.H
         state.services[name] = probe.ServiceState("running", "healthy", "t0", "image")
     state.ready = ready
     state.sql_digest = f"sql-digest:{sql_digest(files)}"
-    return state
+    # ... and whose services loaded them (the records a successful run leaves, loaded.py).
+    return with_records(state, files)
 
 
 def changed(files, relative, content=b"changed\n"):

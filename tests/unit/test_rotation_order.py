@@ -27,7 +27,7 @@ def fleet(monkeypatch):
     rotated: list[str] = []
     failing: set[str] = set()
 
-    def rotate_host(target, _settings, _key_file, _before):
+    def rotate_host(target, _settings, _key_file, _before, **_options):
         rotated.append(target.name)
         return f"{target.name}: smoke token answered 401; rolled back" if target.name in failing else ""
 
@@ -69,3 +69,18 @@ def test_run_state_belongs_to_one_run():
     first, second = SimpleNamespace(), SimpleNamespace()
     run.of(first).rotations["x"] = "planned"
     assert run.of(first) is run.of(first) and run.of(second).rotations == {}
+
+
+def test_a_rotation_that_raised_is_never_run_again_by_the_next_host(fleet, monkeypatch):
+    state, (a, b, _c), rotated, _failing = fleet
+
+    def broken(target, *_args, **_kwargs):
+        rotated.append(target.name)
+        raise RuntimeError("connection lost")
+
+    monkeypatch.setattr(rotation.keys, "rotate_host", broken)
+    with pytest.raises(RuntimeError):
+        rotation._rotate_this_host(state, a)
+    assert not rotation._rotate_this_host(state, b)
+    assert rotated == ["a"]  # a's rotation ran once; b's operation did not run it again
+    assert b.logged == ["b: not rotated: the run stopped after a failed"]

@@ -7,6 +7,7 @@ import pytest
 from postgrest_stack import plan as planning
 from postgrest_stack import render, settings
 from postgrest_stack.probe import HostState
+from tests.harness.host_state import with_records
 
 
 def rendered(data, secrets, **overrides):
@@ -91,6 +92,7 @@ def test_healthy_db_host_has_nothing_to_do(data, secrets):
     for relative, f in files.items():
         state.paths[relative] = probe.PathState("f", f.mode, f.owner_uid, 0, hashlib.sha256(f.content).hexdigest())
     state.services["db"] = probe.ServiceState("running", "healthy", "t0", "image")
+    with_records(state, files)
     assert not planning.make_plan(files, state).changes_anything
     state.services["db"] = probe.ServiceState("running", "unhealthy", "t0", "image")
     plan = planning.make_plan(files, state)

@@ -1,0 +1,53 @@
+"""Database hosts first: an api host changes nothing while a database it uses is down.
+
+pyinfra runs a deploy's operations in the order of the lines that call them, all hosts
+of the run together. deploy.py therefore calls the stack's steps for the hosts that run
+a database at an earlier line than for the hosts that run PostgREST only, and the
+latter start (and enter their stack steps) with :func:`wait_for_db_hosts`: an operation
+that fails the host with one line naming each db host of this run that could not be
+reached or failed. Without it, api hosts would write a new postgrest.conf, wait out the
+gate's timeout for a database that never answers and end with "No hosts remaining!",
+naming nothing. A db host left out by ``--limit`` is not waited for.
+"""
+
+from __future__ import annotations
+
+from pyinfra import logger
+from pyinfra.api.host import Host
+from pyinfra.api.state import State
+from pyinfra.operations import python
+
+from tasks import controller
+
+OPERATION = "Wait for the database hosts"
+
+
+def wait_for_db_hosts() -> None:
+    python.call(name=OPERATION, function=_check)
+
+
+def db_hosts_down(state: State, this: Host) -> list[str]:
+    """The db hosts of this run (in inventory order) that failed or were never connected."""
+    down = []
+    for target in state.inventory:
+        if target is this or not state.is_host_in_limit(target) or not _runs_db(target):
+            continue
+        if target in state.failed_hosts or target not in state.activated_hosts:
+            down.append(target.name)
+    return down
+
+
+def _runs_db(target: Host) -> bool:
+    try:
+        return controller.host_settings(target).runs_db
+    except controller.CONTROLLER_ERRORS:
+        return False  # its own run fails with its own error
+
+
+def _check(state: State, host: Host) -> bool:
+    down = db_hosts_down(state, host)
+    if down:
+        host.log_styled(f"not deployed: the database host {', '.join(down)} failed or could not be reached; "
+                        "nothing changed here", fg="red", log_func=logger.error)
+        return False
+    return True
