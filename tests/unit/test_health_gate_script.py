@@ -3,8 +3,9 @@ default) run for real in sh, in seconds, against stand-in ``bin/compose``, ``doc
 ``curl``: it passes a healthy stack only, and fails every other with one line naming the
 reason, then the failing container's logs.
 
-The stand-ins answer what a state directory says: the database container's health, and
-PostgREST's answers to /ready, GET / (OpenAPI) and an anonymous POST /todos. The gate
+The stand-ins answer what a state directory says: the database container's health,
+PostgREST's answers to /ready, GET / (OpenAPI) and an anonymous POST /todos, and, with the
+TLS edge on, the edge's answers on its plain-HTTP port (a redirect) and its HTTPS port. The gate
 against a PostgREST that never starts runs end to end in tests/e2e/test_health_gate.py;
 the 14+ branch in test_version_scripts.py.
 """
@@ -16,7 +17,7 @@ import subprocess
 
 import pytest
 
-from postgrest_stack import render, settings
+from postgrest_stack import edge, render, settings
 
 STUB_DOCKER = """#!/bin/sh
 echo "docker $*" >> "$STUB_LOG"
@@ -30,6 +31,8 @@ case "$*" in
   */ready*) cat "$STUB_STATE/ready" ;;
   *"-X POST"*"/todos"*) cat "$STUB_STATE/post" ;;
   *"-X GET"*) cat "$STUB_STATE/get" ;;
+  *" http://$STUB_EDGE_HTTP/") cat "$STUB_STATE/edge-http" ;;         # the edge's plain port
+  *" -k --resolve $STUB_EDGE_RESOLVE https://$STUB_EDGE_HTTPS/") cat "$STUB_STATE/edge-https" ;;
   *) printf 000 ;;
 esac
 """
@@ -41,14 +44,14 @@ case "$1 $2 $3" in
   "logs --no-color --tail") echo "last log line of $5" ;;
 esac
 """
-HEALTHY = {"health-db1": "healthy", "ready": "200", "get": "200", "post": "401"}
+HEALTHY = {"health-db1": "healthy", "ready": "200", "get": "200", "post": "401", "edge_http": "308",
+           "edge_https": "200"}
 TIMEOUT = 1
 
 
-@pytest.fixture
-def gate(data, secrets, tmp_path):
+def make_gate(data, secrets, tmp_path, **overrides):
     app = tmp_path / "app"
-    resolved = settings.resolve(dict(data, app_dir=str(app), health_timeout=TIMEOUT))
+    resolved = settings.resolve(dict(data, app_dir=str(app), health_timeout=TIMEOUT, **overrides))
     assert resolved.postgrest_version.startswith("12.0")
     render.write_tree(render.render(resolved, secrets), app)
     (app / "bin" / "compose").write_text(STUB_COMPOSE)
@@ -60,6 +63,12 @@ def gate(data, secrets, tmp_path):
         (stub_bin / name).chmod(0o755)
     log = tmp_path / "log"
     env = {**os.environ, "PATH": f"{stub_bin}:{os.environ['PATH']}", "STUB_STATE": str(state), "STUB_LOG": str(log)}
+    if resolved.runs_edge:
+        # Where the edge listens for this host's settings: the stand-in answers there only.
+        address = edge.local_address(resolved)
+        env.update(STUB_EDGE_HTTP=f"{address}:{resolved.edge_http_port}",
+                   STUB_EDGE_HTTPS=f"{resolved.public_hostname}:{resolved.edge_https_port}",
+                   STUB_EDGE_RESOLVE=f"{resolved.public_hostname}:{resolved.edge_https_port}:{address}")
 
     def run(*args: str, **answers: str) -> subprocess.CompletedProcess:
         for name, value in {**HEALTHY, **answers}.items():
@@ -70,6 +79,11 @@ def gate(data, secrets, tmp_path):
 
     run.log = log  # type: ignore[attr-defined]
     return run
+
+
+@pytest.fixture
+def gate(data, secrets, tmp_path):
+    return make_gate(data, secrets, tmp_path)
 
 
 def test_a_healthy_stack_passes(gate):
@@ -104,3 +118,47 @@ def test_the_database_gate_waits_for_the_database_only(gate):
     assert gate("db", ready="503").returncode == 0
     done = gate("db", health_db1="starting")
     assert done.returncode == 1 and done.stderr.startswith(f"health gate: database not healthy within {TIMEOUT} s\n")
+
+
+# --- With the TLS edge (tls_mode not off) ---------------------------------------------------
+EDGE_HOST = "api.example.test"
+#: Not the defaults (80, 443, 0.0.0.0): a gate that asked the default ports would render the
+#: same bytes for a default host.
+EDGE_PORTS = {"edge_http_port": 8080, "edge_https_port": 8443, "edge_bind": "127.0.0.2"}
+
+
+@pytest.fixture(params=["internal", "acme"])
+def edge_gate(request, data, secrets, tmp_path):
+    extra = {"acme_email": "ops@example.com"} if request.param == "acme" else {}
+    run = make_gate(data, secrets, tmp_path, tls_mode=request.param, public_hostname=EDGE_HOST, **EDGE_PORTS, **extra)
+    run.tls_mode = request.param  # type: ignore[attr-defined]
+    return run
+
+
+def test_an_edge_that_redirects_plain_http_passes(edge_gate):
+    done = edge_gate()
+    assert done.returncode == 0, done.stderr
+    assert (done.stdout, done.stderr) == ("health gate: ok\n", "")
+
+
+@pytest.mark.parametrize("answer", ["200", "404", "301", "502", "000"])
+def test_an_edge_whose_plain_port_answers_anything_but_the_redirect_fails(edge_gate, answer):
+    """With the edge on, plain HTTP must redirect to HTTPS (Caddy: 308): a plain port that
+    serves the API (200), answers 404, or is not there fails the gate, naming the port."""
+    done = edge_gate(edge_http=answer)
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        f"health gate: edge: plain HTTP on port 8080 did not answer a redirect (308) within {TIMEOUT} s",
+        "last log line of edge"]
+
+
+def test_an_edge_that_does_not_serve_https_fails_except_while_acme_issues(edge_gate):
+    done = edge_gate(edge_https="502")
+    if edge_gate.tls_mode == "acme":
+        # The certificate comes from the CA in the background: HTTPS is not waited for.
+        assert done.returncode == 0, done.stderr
+    else:
+        assert done.returncode == 1
+        assert done.stderr.splitlines() == [
+            f"health gate: edge: https://{EDGE_HOST}:8443/ did not answer 200 within {TIMEOUT} s",
+            "last log line of edge"]
