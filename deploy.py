@@ -11,12 +11,13 @@ PostgREST only waits for them and changes nothing when one failed (tasks/db_firs
 from pyinfra import host
 from pyinfra.api.exceptions import PyinfraError
 
+from postgrest_stack import app_dir, render
 from postgrest_stack import plan as planning
-from postgrest_stack import render
 from tasks import controller, db_first, rotation
 from tasks.docker import ensure_docker
 from tasks.images import image_ids, load_images
 from tasks.probe_host import probe_host
+from tasks.refuse import refuse_host
 from tasks.stack import apply_stack, health_gate, record_loaded
 
 try:
@@ -29,6 +30,8 @@ except controller.CONTROLLER_ERRORS as error:
 
 state = probe_host(settings)
 plan = planning.make_plan(files, state, image_ids(carried))
+# An app_dir holding someone else's files is never taken over (chown, chmod, our files).
+foreign = app_dir.refusal(settings.app_dir, state.paths)
 
 
 def converge():
@@ -44,13 +47,16 @@ def converge():
 
 # An api host with nothing to do waits for nobody (and a rerun reports no change).
 waits = not settings.runs_db and plan.changes_anything
-if waits:
-    db_first.wait_for_db_hosts()  # a db host that could not be reached: before anything here
-ensure_docker(settings, state, install=plan.install_docker, start=plan.start_docker)
-load_images(carried, plan.load_images)
-if settings.runs_db:
-    converge()
+if foreign:
+    refuse_host("Check app_dir", f"{host.name}: {foreign}")
 else:
     if waits:
-        db_first.wait_for_db_hosts()  # a db host that failed its own steps
-    converge()
+        db_first.wait_for_db_hosts()  # a db host that could not be reached: before anything here
+    ensure_docker(settings, state, install=plan.install_docker, start=plan.start_docker)
+    load_images(carried, plan.load_images)
+    if settings.runs_db:
+        converge()
+    else:
+        if waits:
+            db_first.wait_for_db_hosts()  # a db host that failed its own steps
+        converge()

@@ -15,12 +15,12 @@ import posixpath
 
 from pyinfra import host, logger
 from pyinfra.api.exceptions import PyinfraError
-from pyinfra.operations import python
 
 from postgrest_stack import loaded
 from postgrest_stack.render import JWKS_FILE
 from tasks import controller, rotation
 from tasks.probe_host import probe_host
+from tasks.refuse import refuse_host
 
 PROVE_KEYS = "bin/prove-keys"
 
@@ -31,24 +31,16 @@ except controller.CONTROLLER_ERRORS as error:
     raise PyinfraError(f"{host.name}: {error}") from None
 
 
-def refuse(reason: str) -> None:
-    """Fail this host alone, with one line (a PyinfraError here would stop every host)."""
-    def fail(state, host) -> bool:  # noqa: ARG001 - pyinfra passes both
-        host.log_styled(reason, fg="red", log_func=logger.error)
-        return False
-    python.call(name=rotation.OPERATION, function=fail)
-
-
 if not settings.runs_api:
     logger.info(f"{host.print_prefix}no PostgREST on this host (stack_role {settings.stack_role}): nothing to rotate")
 else:
     state = probe_host(settings)
     deployed = state.paths.get(JWKS_FILE)
     if deployed is None or state.services.get("postgrest") is None:
-        refuse(f"{host.name}: no deployed stack at {posixpath.join(settings.app_dir, JWKS_FILE)}; "
+        refuse_host(rotation.OPERATION, f"{host.name}: no deployed stack at {posixpath.join(settings.app_dir, JWKS_FILE)}; "
                "run deploy.py first")
     elif PROVE_KEYS not in state.paths:
-        refuse(f"{host.name}: the deployed stack has no {PROVE_KEYS} (it predates the key proof); "
+        refuse_host(rotation.OPERATION, f"{host.name}: the deployed stack has no {PROVE_KEYS} (it predates the key proof); "
                "run deploy.py first")
     elif deployed.sha256 == jwks.sha256 and loaded.keys_record_is_current(jwks.canonical, state):
         logger.info(f"{host.print_prefix}keys unchanged [{', '.join(jwks.kids)}]")

@@ -7,14 +7,17 @@ all three targets, each with its own stack.
 
 from __future__ import annotations
 
+import copy
 import json
 import subprocess
+import sys
 
 import docker
 import pytest
 import requests
 
-from tests.e2e.harness import Target, bearer, run_pyinfra
+from tests.conftest import ROOT
+from tests.e2e.harness import Target, _environment, bearer, run_pyinfra, run_status, write_inventory
 from tests.harness.ports import free_port
 
 APPLY_SQL = "PostgREST stack | Apply SQL in the db container"
@@ -124,3 +127,48 @@ def test_api_host_on_an_external_database(fleet, tenant, bridge_address, jwks_en
         assert run_pyinfra([ext], "deploy.py").check().changed == []
     finally:
         ext.destroy()
+
+
+def test_a_db_host_out_of_reach_stops_the_api_hosts_before_they_change(fleet):
+    """db-1 cannot be reached: no api host writes its new postgrest.conf or waits out a
+    gate; each fails at once with one line naming db-1."""
+    db, apis = fleet
+    closed = free_port()
+    down = copy.copy(db)
+    down.connection_data = lambda: {**db.connection_data(), "ssh_port": closed}
+    confs = {api.name: (api.app_dir / "postgrest/postgrest.conf").read_bytes() for api in apis}
+    run = run_pyinfra([down, *apis], "deploy.py", jwt_audience="https://while-db-1-is-down.example.com")
+    assert run.returncode != 0
+    for api in apis:
+        assert f"[{api.name}] not deployed: the database host db-1 failed or could not be reached" in run.output
+        assert (api.app_dir / "postgrest/postgrest.conf").read_bytes() == confs[api.name]
+    assert "Reload PostgREST" not in run.output and "health gate" not in run.output.lower()
+
+
+def test_a_conf_a_stopped_run_wrote_is_reloaded_by_the_next_run(fleet, tenant, tmp_path):
+    """A run that stopped after writing postgrest.conf and before the reload: the file is
+    current, PostgREST enforces the old audience; status says so, and the next deploy
+    reloads (it used to find the file current and do nothing)."""
+    db, (api1, api2) = fleet
+    audience = "https://stopped-run.example.com"
+    original = api1.data["jwt_audience"]
+    api1.data["jwt_audience"] = audience
+    try:
+        out = tmp_path / "render"
+        subprocess.run([sys.executable, "-m", "postgrest_stack", "render", str(write_inventory([db, api1, api2])),
+                        "--host", "api-1", "--out", str(out)], cwd=ROOT, env=_environment([api1], None),
+                        check=True, capture_output=True, timeout=120)
+        # What the stopped run left: the new file, in place with its mode and owner.
+        (api1.app_dir / "postgrest/postgrest.conf").write_bytes((out / "postgrest/postgrest.conf").read_bytes())
+        assert requests.get(f"{api1.api}/todos", headers=bearer(token(tenant, audience)), timeout=10).status_code == 401
+        report = run_status([db, api1, api2], "--limit", "api-1")
+        assert report.returncode == 1, report.output
+        assert "drift: loaded state/postgrest.conf: PostgREST has not loaded the deployed postgrest.conf" in report.output
+
+        run = run_pyinfra([db, api1, api2], "deploy.py", "--limit", "api-1").check()
+        assert "PostgREST stack | Reload PostgREST (SIGUSR2)" in run.changed
+        assert requests.get(f"{api1.api}/todos", headers=bearer(token(tenant, audience)), timeout=10).status_code == 200
+        assert run_status([db, api1, api2], "--limit", "api-1").returncode == 0
+        assert run_pyinfra([db, api1, api2], "deploy.py", "--limit", "api-1").check().changed == []
+    finally:
+        api1.data["jwt_audience"] = original
