@@ -16,6 +16,7 @@ from psycopg import sql as pgsql
 
 from postgrest_stack import render, settings
 from tests.harness.pgcluster import PgCluster
+from tests.harness.ports import free_port
 from tests.harness.postgrest import postgrest_binary
 
 AUDIENCES = [
@@ -35,7 +36,9 @@ PROXY_URIS = [
 
 def postgrest_starts_with(tmp_path, line: str) -> bool:
     conf = tmp_path / "postgrest.conf"
-    conf.write_text('db-uri = "postgres://authenticator@127.0.0.1:1/app"\ndb-anon-role = "api_anon"\n' + line + "\n")
+    # --dump-config binds the server port too: a free one, not 3000 (a running stack may hold it).
+    conf.write_text('db-uri = "postgres://authenticator@127.0.0.1:1/app"\ndb-anon-role = "api_anon"\n'
+                    f'server-host = "127.0.0.1"\nserver-port = {free_port()}\n' + line + "\n")
     done = subprocess.run([str(postgrest_binary()), "--dump-config", str(conf)], capture_output=True, text=True,
                           timeout=30, env={"PGCONNECT_TIMEOUT": "1"})
     return done.returncode == 0
