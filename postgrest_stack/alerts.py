@@ -9,7 +9,9 @@ by :data:`TIMEOUT_SECONDS`.
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import subprocess
 from typing import Iterable
 
@@ -52,16 +54,39 @@ def commands(values: Iterable[object]) -> list[str]:
 def send(command: str, text: str, timeout: float = TIMEOUT_SECONDS) -> str | None:
     """Run ``command`` with ``text`` and a newline on its stdin; None when it exited 0,
     else what went wrong (one line, without the command's output)."""
+    # A session of its own, stopped whole on timeout: killing the shell alone leaves what it
+    # started (a hung curl) running, and under pyinfra's gevent-patched subprocess the run
+    # would wait for it. Its output is not shown (it could echo the webhook URL).
     try:
-        done = subprocess.run(command, shell=True, input=text + "\n", text=True, capture_output=True,
-                              timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return f"alert_command did not finish within {timeout:g} s"
+        process = subprocess.Popen(command, shell=True, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL, text=True, start_new_session=True)
     except OSError as error:
         return f"alert_command could not start ({error.__class__.__name__})"
-    if done.returncode != 0:
-        return f"alert_command failed (exit {done.returncode})"
+    try:
+        try:  # one line, far below a pipe's buffer: never blocks
+            process.stdin.write(text + "\n")
+            process.stdin.close()
+        except BrokenPipeError:
+            pass  # the command did not read it: its exit status tells the rest
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _stop(process)
+        return f"alert_command did not finish within {timeout:g} s"
+    except BaseException:
+        _stop(process)
+        raise
+    if process.returncode != 0:
+        return f"alert_command failed (exit {process.returncode})"
     return None
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """SIGKILL to the command's whole session, then reap the shell."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait()
 
 
 __all__ = ["TIMEOUT_SECONDS", "SettingsError", "commands", "line", "plain", "send"]

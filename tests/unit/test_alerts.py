@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -48,6 +49,30 @@ def test_send_writes_the_line_on_stdin(tmp_path):
     assert alerts.send("cat >/dev/null; exit 3", "x") == "alert_command failed (exit 3)"
     assert alerts.send("sleep 5", "x", timeout=0.5) == "alert_command did not finish within 0.5 s"
 
+
+
+def test_a_hung_alert_command_is_stopped_with_what_it_started(tmp_path):
+    """The bound holds where the alert runs: in pyinfra's command line, whose stdlib is
+    patched for gevent (as this test process is). There, the shell alone was killed and
+    the run then waited for the command's children (a hung curl, a mail) to let go of
+    its pipes, for as long as they hung."""
+    started = time.monotonic()
+    alive = tmp_path / "alive"
+    problem = alerts.send(f"(sleep 30; touch {alive}) & sleep 30; true", "x", timeout=0.5)
+    assert problem == "alert_command did not finish within 0.5 s"
+    assert time.monotonic() - started < 5
+    time.sleep(0.2)
+    assert not any(f"touch {alive}" in cmdline for cmdline in _command_lines())  # nothing it started lives on
+
+
+def _command_lines() -> list[str]:
+    lines = []
+    for entry in Path("/proc").iterdir():
+        try:
+            lines.append((entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"))
+        except OSError:
+            continue
+    return lines
 
 # --- a run's failures, read from pyinfra --------------------------------------------------
 
