@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from postgrest_stack import signing_keys
-from tests.e2e.harness import bearer, deployed, run_pyinfra
+from tests.e2e.harness import Target, bearer, deployed, run_pyinfra, run_status
 from tests.harness.auth0 import Tenant
 from tests.harness.load import RequestLoop
 from tests.jwks_corpus import refused_cases
@@ -161,3 +161,42 @@ def test_unreachable_second_host(hosts, tenant):
     assert rerun.changed == ["Rotate signing keys, one host at a time"]
     assert status(b, token(tenant, "k4")) == 200
     assert key_files(hosts) == [tenant.key_file()] * 2
+
+
+def test_a_rotation_stopped_after_its_write_is_finished_by_the_next_run(hosts, tenant):
+    """What a rotation stopped between the write and the proof leaves (the new file,
+    the old one as .prev, no record of loaded keys) is shown by status and finished,
+    without a rewrite, by the next rotate_keys.py (it used to see 'keys unchanged')."""
+    a, b = hosts
+    tenant.publish("k1", "k2")
+    key_file = a.app_dir / "postgrest/jwks.json"
+    old = key_file.read_bytes()
+    (a.app_dir / "postgrest/jwks.json.prev").write_bytes(old)
+    key_file.write_bytes(tenant.key_file())
+    (a.app_dir / "state/jwks.json").unlink()
+    assert status(a, token(tenant, "k1")) == 401  # PostgREST still holds the old keys
+    report = run_status([a])
+    assert report.returncode == 1 and "drift: loaded state/jwks.json" in report.output, report.output
+
+    run = rotate(hosts, smoke_token_command=smoke_command(tenant, "k1")).check()
+    assert run.changed == ["Rotate signing keys, one host at a time"]
+    assert status(a, token(tenant, "k1")) == 200 and status(b, token(tenant, "k1")) == 200
+    assert (a.app_dir / "postgrest/jwks.json.prev").read_bytes() == old
+    assert key_files(hosts) == [tenant.key_file()] * 2
+    assert run_status(list(hosts)).returncode == 0
+    assert "keys unchanged" in rotate(hosts).check().output
+
+
+def test_a_host_with_no_stack_fails_alone(hosts, tenant, endpoint):
+    """A never-deployed api host in the inventory fails its own operation with one line;
+    the deployed hosts rotate (it used to stop the run for all of them)."""
+    fresh = Target.create("rot-new", endpoint.url)
+    try:
+        tenant.publish("k2", "k3")
+        run = rotate([*hosts, fresh], smoke_token_command=smoke_command(tenant, "k3"))
+        assert run.returncode != 0
+        assert f"rot-new: no deployed stack at {fresh.app_dir}/postgrest/jwks.json; run deploy.py first" in run.output
+        assert all(status(t, token(tenant, "k3")) == 200 for t in hosts)
+        assert key_files(hosts) == [tenant.key_file()] * 2
+    finally:
+        fresh.destroy()
