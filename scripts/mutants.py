@@ -78,6 +78,12 @@ GATE = "tests/unit/test_health_gate_script.py"
 PRE_REQUEST = "tests/contract/test_postgrest_contract.py::test_pre_request_refuses_weak_tokens"
 RERUN = "tests/unit/test_plan.py::test_nothing_changed_means_nothing_to_do"
 GUARD_REFUSAL = "  IF NOT claims ? '{claim}' THEN\n    RAISE SQLSTATE 'PT401' USING MESSAGE = 'JWT has no {claim} claim';\n  END IF;\n"
+IMAGE_LOAD = "tests/unit/test_image_load.py"
+PROOF = "tests/unit/test_key_proof.py"
+SKEW = "tests/contract/test_key_proof_skew.py"
+HOST_SCRIPTS = "tests/unit/test_host_scripts.py"
+PROBE_CONTAINERS = "tests/unit/test_probe_containers.py"
+STAGING = "tests/unit/test_staging_rename.py"
 
 MUTANTS: tuple[Mutant, ...] = (
     # --- the authenticator role and PostgREST's own configuration
@@ -180,9 +186,6 @@ MUTANTS: tuple[Mutant, ...] = (
     mutant("key proof: outcome ignored by the rotation", "tasks/keys.py",
            "reason = _prove_read_as_keys(target, settings, key_file)", "_prove_read_as_keys(target, settings, key_file)",
            "the proof runs, its answer is dropped", [ROTATION]),
-    mutant("key proof: bin/prove-keys never fails", "templates/bin/prove-keys.j2",
-           "      exit 3\n", "      exit 0\n",
-           "'a warning is enough'", [f"{ROTATION}::test_a_key_file_read_as_a_secret_is_rolled_back_and_reloaded"]),
     mutant("key proof: no token for the bytes less the newline", "postgrest_stack/key_proof.py",
            '    if key_file.endswith(b"\\n"):\n        forms.append(key_file[:-1])\n', "",
            "one secret form only: PostgREST 12.0.2 uses the other for some files",
@@ -207,7 +210,7 @@ MUTANTS: tuple[Mutant, ...] = (
            '[ "$code" = 401 ] && return 0', '[ "$code" != 404 ] && return 0',
            "only the schema-cache 404 retried, any other answer taken", [GATE]),
     mutant("health gate: an unready PostgREST is no change", "postgrest_stack/plan.py",
-           "or bool(plan.files) or unhealthy)", "or bool(plan.files))",
+           "or bool(plan.record) or unhealthy)", "or bool(plan.record))",
            "the gate only after a change: a rerun on a host whose PostgREST is down reports success",
            ["tests/unit/test_plan.py::test_unready_postgrest_gets_the_gate"]),
     # --- secrets under --diff
@@ -255,6 +258,304 @@ MUTANTS: tuple[Mutant, ...] = (
            "'no token, no claims': PostgREST sets {\"role\": <anon role>} for a request without one, so every "
            "anonymous request would get 401",
            ["tests/contract/test_postgrest_contract.py::test_good_token_and_anonymous_still_pass_the_guard_sent_raw"]),
+    # --- image_source = controller: the host-side load
+    mutant("image load: the controller's ID as a fallback when docker load names none", "tasks/images.py",
+           "\"loaded=$(printf '%s\\\\n' \\\"$out\\\" | sed -n 's/^Loaded image ID: *//p' | paste -sd ' ' -);\",",
+           "\"loaded=$(printf '%s\\\\n' \\\"$out\\\" | sed -n 's/^Loaded image ID: *//p' | paste -sd ' ' -);\", "
+           "f'loaded=${{loaded:-{image.image_id}}};',",
+           "the fallback the load used to have: an archive whose docker load reports no image ID (a named or "
+           "swapped archive) passes the check and the controller's ID gets tagged, not what docker load loaded",
+           [f"{IMAGE_LOAD}::test_any_other_loaded_id_is_refused_in_one_line_and_nothing_is_tagged"]),
+    mutant("image load: loaded ID not compared with the controller's", "tasks/images.py",
+           "        'if [ \"$loaded\" != ', controller_id, \" ]; then\",\n"
+           "        \"printf\", QuoteString(REFUSAL), QuoteString(image.setting), QuoteString(image.pin),\n"
+           "        '\"${loaded:-(none)}\"', controller_id, \">&2; exit 1; fi;\",\n",
+           "",
+           "the check dropped: whatever image the archive on the host held is tagged under the pinned reference",
+           [f"{IMAGE_LOAD}::test_any_other_loaded_id_is_refused_in_one_line_and_nothing_is_tagged"]),
+    mutant("image load: a mismatch warned about, then tagged anyway", "tasks/images.py",
+           "'\"${loaded:-(none)}\"', controller_id, \">&2; exit 1; fi;\",",
+           "'\"${loaded:-(none)}\"', controller_id, \">&2; fi;\",",
+           "the refusal line printed but the script goes on to tag the other image (a forgotten exit)",
+           [f"{IMAGE_LOAD}::test_any_other_loaded_id_is_refused_in_one_line_and_nothing_is_tagged"]),
+    mutant("image load: the predictable /var/tmp upload path back", "tasks/images.py",
+           "archive = posixpath.join(directory, UPLOAD_NAME)",
+           "archive = posixpath.join(self.upload_parent, f\"postgrest-stack-image-{self.image.image_id[7:]}.tar.gz\")",
+           "the path the upload used to take: a file another local user created there first is written into "
+           "(and stays theirs, so they can swap it before docker load)",
+           [f"{IMAGE_LOAD}::test_the_archive_is_loaded_from_a_fresh_root_only_directory_removed_after"]),
+    mutant("image load: a fixed upload directory name instead of mktemp", "tasks/images.py",
+           'return StringCommand("mktemp", "-d", QuoteString(posixpath.join(parent, UPLOAD_DIR_PREFIX + "XXXXXXXXXX")))',
+           'return StringCommand("mkdir", "-m", "0700", QuoteString(posixpath.join(parent, UPLOAD_DIR_PREFIX + "XXXXXXXXXX")), '
+           '"&& echo", QuoteString(posixpath.join(parent, UPLOAD_DIR_PREFIX + "XXXXXXXXXX")))',
+           "mktemp 'simplified' to mkdir of a fixed name: any local user who creates that name first blocks every load",
+           [f"{IMAGE_LOAD}::test_the_archive_is_loaded_from_a_fresh_root_only_directory_removed_after"]),
+    mutant("image load: upload directory left behind when the load fails", "tasks/images.py",
+           "            ok, _out = run(load_command(archive, self.image))\n"
+           "            return ok\n"
+           "        finally:\n"
+           "            run(StringCommand(\"rm\", \"-rf\", QuoteString(directory)))\n",
+           "            ok, _out = run(load_command(archive, self.image))\n"
+           "            if ok:\n"
+           "                run(StringCommand(\"rm\", \"-rf\", QuoteString(directory)))\n"
+           "            return ok\n"
+           "        finally:\n"
+           "            pass\n",
+           "cleanup on the success path only: a refused or failed load leaves the archive's directory in /var/tmp",
+           [f"{IMAGE_LOAD}::test_a_refused_load_fails_the_operation_and_leaves_no_directory",
+            f"{IMAGE_LOAD}::test_a_failed_upload_fails_the_operation_and_leaves_no_directory"]),
+    # --- the key proof under clock skew (issue 19, 5)
+    mutant("key proof: the controller's iat back in the tokens", "postgrest_stack/key_proof.py",
+           '        "exp": now + LIFETIME_SECONDS,\n',
+           '        "iat": now,\n        "exp": now + LIFETIME_SECONDS,\n',
+           "the claims every token 'should' have: with the controller 45 s ahead, PostgREST refuses the token "
+           "as issued in the future before it shows whether it verified the signature",
+           [f"{PROOF}::test_no_clock_skew_makes_the_tokens_refused_for_their_claims",
+            f"{SKEW}::test_a_file_read_as_a_secret_fails_the_proof_whatever_the_skew"]),
+    mutant("key proof: a 15-minute token lifetime", "postgrest_stack/key_proof.py",
+           "LIFETIME_SECONDS = 366 * 24 * 3600", "LIFETIME_SECONDS = 900",
+           "a 'short-lived' proof token, as before: a controller 17 min behind makes it expired on the host",
+           [f"{PROOF}::test_no_clock_skew_makes_the_tokens_refused_for_their_claims",
+            f"{SKEW}::test_a_file_read_as_a_secret_fails_the_proof_whatever_the_skew"]),
+    mutant("key proof: any 401 counts as read as keys", "templates/bin/prove-keys.j2",
+           '        [ "$why" = "$refused" ] && continue\n', "        continue\n",
+           "'401 means refused': a 401 for the claims (expired, issued in the future) comes after the "
+           "signature was verified, i.e. from a file read as a secret",
+           [f"{PROOF}::test_any_other_answer_fails_closed_with_one_line",
+            f"{SKEW}::test_a_401_for_another_reason_fails_the_proof"]),
+    mutant("key proof: every release expects 12.x's signature failure", "postgrest_stack/versions.py",
+           'signature_refused = "JWSError JWSInvalidSignature" if line in ("12.0", "12.2") else '
+           '"No suitable key or wrong key type"',
+           'signature_refused = "JWSError JWSInvalidSignature"',
+           "the text measured on 12.0.2 taken for all: on 13+ (jose-jwt) every proof fails and every deploy "
+           "removes PostgREST",
+           [f"{PROOF}::test_each_release_expects_its_own_signature_failure"]),
+    # --- bin/prove-keys fails closed (issue 25, text-only kill)
+    mutant("key proof: bin/prove-keys never fails", "templates/bin/prove-keys.j2",
+           "    exit 3\n", "    exit 0\n",
+           "'a warning is enough'",
+           [f"{ROTATION}::test_a_key_file_read_as_a_secret_is_rolled_back_and_reloaded",
+            f"{PROOF}::test_any_other_answer_fails_closed_with_one_line"]),
+    mutant("key proof: a 503 passes", "templates/bin/prove-keys.j2",
+           "      5??)\n", "      5??) continue ;;\n      5__)\n",
+           "'PostgREST is busy, not wrong': a PostgREST that cannot answer proves nothing",
+           [f"{PROOF}::test_any_other_answer_fails_closed_with_one_line"]),
+    mutant("key proof: a 403 passes", "templates/bin/prove-keys.j2",
+           '      *)\n        echo "PostgREST read the key file as a shared secret',
+           '      403) continue ;;\n      *)\n        echo "PostgREST read the key file as a shared secret',
+           "'forbidden is refused too': 403 comes after the signature was verified (role not granted)",
+           [f"{PROOF}::test_any_other_answer_fails_closed_with_one_line"]),
+    mutant("key proof: no answer passes", "templates/bin/prove-keys.j2",
+           "      ''|000)\n", "      ''|000) continue ;;\n      none)\n",
+           "'nothing answered, nothing accepted': a timeout or a PostgREST not listening proves nothing",
+           [f"{PROOF}::test_no_answer_fails_closed"]),
+    # --- bin/reload-postgrest sends SIGUSR2 (issue 25, text-only kill)
+    mutant("reload: SIGUSR1 instead of SIGUSR2", "templates/bin/reload-postgrest.j2",
+           'docker kill -s SIGUSR2 "$id" >/dev/null', 'docker kill -s SIGUSR1 "$id" >/dev/null',
+           "the two PostgREST signals swapped: SIGUSR1 reloads the schema cache only, the old keys stay loaded",
+           [f"{HOST_SCRIPTS}::test_the_reload_makes_postgrest_reread_its_config_and_keys",
+            f"{ROTATION}::test_a_rotation_writes_reloads_and_keeps_the_previous_file"]),
+    mutant("reload: docker kill without a signal", "templates/bin/reload-postgrest.j2",
+           'docker kill -s SIGUSR2 "$id" >/dev/null', 'docker kill "$id" >/dev/null',
+           "a forgotten -s: docker sends SIGKILL and PostgREST is gone",
+           [f"{HOST_SCRIPTS}::test_the_reload_makes_postgrest_reread_its_config_and_keys"]),
+    # --- the health gate with an edge (issue 25, 6)
+    mutant("health gate: any answer on the edge's plain port", "templates/bin/health-gate.j2",
+           ':{{ s.edge_http_port }}/")" = 308 ]', ':{{ s.edge_http_port }}/")" != 000 ]',
+           "'it answers, so the edge is up': a plain port serving the API over HTTP (200) passes",
+           [f"{GATE}::test_an_edge_whose_plain_port_answers_anything_but_the_redirect_fails"]),
+    # --- app_dir (issue 19, 6)
+    mutant("app_dir: system directories accepted", "postgrest_stack/settings.py",
+           "        reason = _system_directory(path)\n", "        reason = None\n",
+           "the old rule (absolute, not /): /etc, /srv, /tmp, /var/lib or a user's home pass, and the deploy then "
+           "runs chown 0:0 and chmod 700 on it",
+           ["tests/unit/test_app_dir.py::test_a_system_or_shared_directory_is_refused",
+            "tests/unit/test_app_dir.py::test_a_place_inside_a_system_tree_or_open_to_every_user_is_refused"]),
+    mutant("app_dir: '..' accepted", "postgrest_stack/settings.py",
+           '        if any(part in ("", ".", "..") for part in path.split("/")[1:]):',
+           '        if any(part == "" for part in path.split("/")[1:]):',
+           "only '//' refused: /opt/postgrest/../../etc passes the system-directory check as text and is /etc",
+           ["tests/unit/test_app_dir.py::test_a_path_that_is_not_normalised_is_refused"]),
+    mutant("app_dir: any managed file name counts as ours", "postgrest_stack/app_dir.py",
+           '    if any(entries.get(marker) is not None and entries[marker].kind == "f" for marker in MARKERS):',
+           "    if any(relative in managed_files() for relative in entries):",
+           "compose.yaml and .env taken as a stack of ours: another compose project's directory would be "
+           "made root's 0700 and its compose.yaml overwritten",
+           ["tests/unit/test_app_dir.py::test_a_directory_holding_something_else_is_refused"]),
+    # --- directory modes (issue 19, 7)
+    mutant("directory mode keeps setgid", "tasks/files.py",
+           'chmod 0{mode:04o} {q_path}"', 'chmod {mode:o} {q_path}"',
+           "a plain 'chmod 700': GNU chmod keeps a directory's setgid bit, so a directory made in a setgid parent "
+           "reads 2700 on every probe and every deploy reports a change",
+           ["tests/unit/test_files.py::test_a_directory_in_a_setgid_parent_gets_exactly_its_mode"]),
+    # --- the README's smoke_token_command (issue 19, 8)
+    mutant("README: client secret on curl's command line", "README.md",
+           'printf %s \\"$SMOKE_SECRET\\" | curl -s https://TENANT/oauth/token -d grant_type=client_credentials '
+           '-d client_id=... --data-urlencode client_secret@- -d audience=API',
+           'curl -s https://TENANT/oauth/token -d grant_type=client_credentials -d client_id=... '
+           '-d client_secret=\\"$SMOKE_SECRET\\" -d audience=API',
+           "the obvious curl example: the Auth0 client secret in curl's argv, shown by ps to every user of the "
+           "controller",
+           ["tests/unit/test_smoke_token_example.py"]),
+    # --- published addresses (issue 25, 1 and 2; default-value sweep)
+    mutant("edge: postgrest_bind refused only for 0.0.0.0", "postgrest_stack/settings.py",
+           "    if settings.runs_api and not ipaddress.ip_address(settings.postgrest_bind).is_loopback:",
+           '    if settings.runs_api and settings.postgrest_bind == "0.0.0.0":',
+           "refusing 'all interfaces' only: a private address such as 10.0.0.5 publishes plain HTTP beside the edge",
+           ["tests/unit/test_edge.py::test_with_the_edge_postgrest_bind_other_than_loopback_is_refused"]),
+    mutant("admin port follows postgrest_bind", "templates/compose.yaml.j2",
+           '      - "127.0.0.1:{{ s.postgrest_admin_port }}:3001"',
+           '      - "{{ s.postgrest_bind }}:{{ s.postgrest_admin_port }}:3001"',
+           "both PostgREST ports on the same address: /live, /ready (and /metrics) published wherever the API is",
+           ["tests/unit/test_published_addresses.py::test_the_admin_server_stays_on_loopback_whatever_postgrest_bind"]),
+    mutant("port check: admin port on postgrest_bind", "postgrest_stack/settings.py",
+           '        published.append(("postgrest_admin_port", "127.0.0.1", settings.postgrest_admin_port))',
+           '        published.append(("postgrest_admin_port", settings.postgrest_bind, settings.postgrest_admin_port))',
+           "the clash check compares another address than compose publishes: a loopback db_port equal to the admin "
+           "port passes and compose up fails on the host",
+           ["tests/unit/test_published_addresses.py::test_the_port_clash_check_knows_the_admin_server_is_on_loopback"]),
+    mutant("Swagger UI published on loopback whatever swagger_bind", "templates/compose.yaml.j2",
+           '      - "{{ s.swagger_bind }}:{{ s.swagger_port }}:8080"', '      - "127.0.0.1:{{ s.swagger_port }}:8080"',
+           "swagger_bind hard-coded as its default: every test with the default renders the same bytes",
+           ["tests/unit/test_published_addresses.py::test_each_service_is_published_on_its_own_setting"]),
+    mutant("db published on postgrest_bind", "templates/compose.yaml.j2",
+           '      - "{{ s.db_bind }}:{{ s.db_port }}:5432"', '      - "{{ s.postgrest_bind }}:{{ s.db_port }}:5432"',
+           "one bind for the whole stack: postgrest_bind 0.0.0.0 would publish the database on all interfaces",
+           ["tests/unit/test_published_addresses.py::"
+            "test_a_db_and_swagger_left_at_their_defaults_do_not_follow_postgrest_bind"]),
+    mutant("scripts reach PostgREST on loopback whatever postgrest_bind", "templates/bin/health-gate.j2",
+           '"{{ api_url }}$3"', '"http://127.0.0.1:{{ s.postgrest_port }}$3"',
+           "the health gate asks loopback: with postgrest_bind 10.0.0.5 nothing listens there and every deploy fails",
+           ["tests/unit/test_published_addresses.py::"
+            "test_the_health_gate_asks_the_published_address_and_the_loopback_admin_port"]),
+    # --- 25.3: the running container of a service wins over an exited leftover
+    mutant("probe: the first container listed per service wins", "postgrest_stack/probe.py",
+           'if state.services.get(name) is None or state.services[name].status != "running":',
+           "if name not in state.services:",
+           "'keep the first line per service': docker ps -a lists the newest container first, so a newer exited "
+           "leftover (a recreate that failed) hides the running PostgREST and a key change becomes a plain upload, "
+           "with no reload and no key proof",
+           ["tests/unit/test_probe_details.py::test_the_running_container_of_a_service_wins_over_an_exited_leftover",
+            f"{PROBE_CONTAINERS}::test_the_running_container_wins_wherever_the_leftover_is_listed",
+            f"{PROBE_CONTAINERS}::test_a_key_change_with_a_leftover_listed_first_is_still_a_rotation"]),
+    # --- 25.5: status reports a container running another image ID than its tag
+    mutant("status: image ID drift dropped", "postgrest_stack/status.py",
+           "        elif wanted and service.image_id and state.images.get(wanted) and state.images[wanted] != "
+           "service.image_id:\n"
+           '            drift.append(Drift("image", name, f"runs image {short_id(service.image_id)}, the host holds "\n'
+           '                                              f"{short_id(state.images[wanted])} under {wanted}", DEPLOY))\n',
+           "",
+           "the reference compared, not the image ID: a host that loaded a new image under the same tag but never "
+           "recreated the container reports no drift while it runs the old image",
+           ["tests/unit/test_status.py::test_a_container_running_another_image_than_its_tag_is_drift",
+            f"{PROBE_CONTAINERS}::test_status_reports_a_container_running_another_image_than_the_tag"]),
+    mutant("status: the pins compared instead of compose's references", "postgrest_stack/status.py",
+           "references = compose_references(settings)", "references = pinned(settings)",
+           "the settings' pins taken for what runs: a digest pin runs under its local tag (images.local_reference), "
+           "so a controller host with a digest pin always shows image drift, and its image ID is never compared",
+           ["tests/unit/test_status.py::test_a_digest_pin_is_compared_under_the_tag_the_host_holds_it_by"],
+           also=(Edit("postgrest_stack/status.py", "from .images import compose_references",
+                      "from .images import compose_references, pinned"),)),
+    # --- the staging file beside its destination (a same-directory rename)
+    mutant("put: staging file in /tmp", "tasks/files.py",
+           'staging = posixpath.join(posixpath.dirname(dest), f".{posixpath.basename(dest)}.new")',
+           'staging = posixpath.join("/tmp", f".{posixpath.basename(dest)}.new")',
+           "'stage in the temp directory', as pyinfra's own sudo upload does: mv across filesystems copies the bytes "
+           "into the destination, and PostgREST or compose can read it half written",
+           [f"{STAGING}::test_an_upload_is_staged_beside_its_destination_and_renamed_over_it",
+            f"{STAGING}::test_a_rollback_copy_is_staged_beside_its_destination_and_renamed_over_it",
+            f"{STAGING}::test_the_deploys_put_operation_renames_within_the_directory"]),
+    mutant("controller write: temporary file in the system temp directory", "postgrest_stack/atomic_write.py",
+           'fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)',
+           'fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.")',
+           "mkstemp's default directory: os.replace is then no longer a rename within one directory (EXDEV across "
+           "filesystems, a half-visible file on the way)",
+           [f"{STAGING}::test_the_controller_writes_beside_the_destination_and_renames"]),
+    # --- the alert of a run stopped before any host ran
+    mutant("alert: the error that stopped the run is no reason", "tasks/alerting.py",
+           "return reasons + collector.fatal", "return reasons",
+           "reasons gathered per failed host only: a run stopped before any host ran (an invalid JWKS, a refused "
+           "setting) fails with no failed host, and nobody is alerted",
+           ["tests/unit/test_alerts.py::test_a_run_stopped_before_any_host_ran_alerts_with_its_error",
+            "tests/unit/test_alerts.py::test_a_real_run_stopped_by_an_invalid_jwks_sends_one_line"]),
+    mutant("alert: only connected hosts' alert_command", "tasks/alerting.py",
+           'hosts = [host for host in getattr(state, "inventory", None) or () if _in_run(state, host)]',
+           'hosts = [host for host in getattr(state, "inventory", None) or () if host in state.activated_hosts]',
+           "'the run's hosts' read as the ones pyinfra connected to: with every host unreachable the run stops "
+           "before any host ran, and no alert_command is found",
+           ["tests/unit/test_alerts.py::test_a_real_run_with_every_host_unreachable_sends_one_line"]),
+    mutant("alert: a hung alert_command's children outlive the timeout", "postgrest_stack/alerts.py",
+           "        os.killpg(process.pid, signal.SIGKILL)\n", "        process.kill()\n",
+           "the shell killed, not what it started: a hung curl or mail lives on (and under pyinfra's gevent-patched "
+           "subprocess.run, the previous form, the run waited for it well past the 60 s bound)",
+           ["tests/unit/test_alerts.py::test_a_hung_alert_command_is_stopped_with_what_it_started"]),
+    # --- the probe reads the stack its settings name (a default value hid each of these)
+    mutant("probe: compose's default project name", "tasks/probe_host.py",
+           "stack_name=settings.stack_name,", 'stack_name=settings.app_dir.rstrip("/").rsplit("/", 1)[-1],',
+           "compose's own default project (the directory's name) assumed: the same 'postgrest' for the default "
+           "app_dir and stack_name, another stack's containers or none for any other",
+           [f"{PROBE_CONTAINERS}::test_the_probe_reads_the_stack_its_settings_name"]),
+    mutant("probe: /ready on the API port", "tasks/probe_host.py",
+           "admin_port=settings.postgrest_admin_port,", "admin_port=settings.postgrest_port,",
+           "the published port taken for the admin one: PostgREST 12 serves /ready on the admin server only, so "
+           "every run finds it not ready and runs the health gate (and status reports it not ready)",
+           [f"{PROBE_CONTAINERS}::test_the_probe_reads_the_stack_its_settings_name"]),
+    mutant("probe: image IDs never asked for", "tasks/probe_host.py",
+           'images = tuple(references.values()) if settings.image_source == "controller" else ()',
+           "images = ()",
+           "the image lines left out of the probe: every controller deploy loads every image again, and status "
+           "never sees a container running another image than its tag",
+           [f"{PROBE_CONTAINERS}::test_status_reports_a_container_running_another_image_than_the_tag"]),
+    # --- what the services loaded (state/ records): a run that stopped half-way is finished
+    mutant("plan: a conf in place but never reloaded is left", "postgrest_stack/plan.py",
+           "(any(name in plan.files for name in RELOADED_BY_SIGNAL) or loaded.CONFIG in plan.record))",
+           "any(name in plan.files for name in RELOADED_BY_SIGNAL))",
+           "comparing files only (as before): a run that stopped before the reload leaves the old audience enforced",
+           ["tests/unit/test_loaded.py::test_conf_in_place_but_not_loaded_is_reloaded"]),
+    mutant("plan: a key file in place but never proven is left", "postgrest_stack/plan.py",
+           '"postgrest" in running and (JWKS_FILE in plan.files or loaded.KEYS in plan.record)',
+           '"postgrest" in running and JWKS_FILE in plan.files',
+           "a rotation stopped after the write: revoked key still accepted, the file looks current",
+           ["tests/unit/test_loaded.py::test_key_file_in_place_but_not_proven_is_rotated_without_a_write"]),
+    mutant("plan: compose/.env in place but never brought up is left", "postgrest_stack/plan.py",
+           "or loaded.STACK in plan.record or bool(stale_containers(images or {}, state)))",
+           "or bool(stale_containers(images or {}, state)))",
+           "an up that failed after the new .env was written is never retried",
+           ["tests/unit/test_loaded.py::test_compose_and_env_in_place_but_never_brought_up"]),
+    mutant("plan: a loaded image never brought up is left", "postgrest_stack/plan.py",
+           "or loaded.STACK in plan.record or bool(stale_containers(images or {}, state)))",
+           "or loaded.STACK in plan.record)",
+           "the image is on the host under its tag, so nothing is loaded and nothing comes up",
+           ["tests/unit/test_loaded.py::test_an_image_loaded_but_never_brought_up"]),
+    mutant("plan: SQL always after up", "postgrest_stack/plan.py",
+           'plan.sql_first = plan.sql and ("db" not in expected or "db" in running)', "plan.sql_first = False",
+           "up first recreates PostgREST with a new password the database does not know yet: fleet-wide 503s",
+           ["tests/unit/test_loaded.py::test_sql_goes_in_before_up_when_the_database_answers"]),
+    mutant("status: what was never loaded not reported", "postgrest_stack/status.py",
+           '            drift.append(Drift("loaded", record, loaded.NOT_LOADED[record], '
+           'ROTATE if record == loaded.KEYS else DEPLOY))',
+           "            pass",
+           "status comparing files only: a host half-way through a rotation shows ok",
+           ["tests/unit/test_loaded.py::test_status_reports_what_was_never_loaded"]),
+    mutant("rotation: rolls back on a step's error only", "tasks/keys.py",
+           "    except BaseException as error:  # noqa: B036", "    except Exception as error:  # noqa: B036",
+           "Ctrl-C (KeyboardInterrupt is no Exception) between write and proof leaves new file, old keys",
+           ["tests/unit/test_rotation_interrupted.py::test_ctrl_c_rolls_back_then_stops_the_run"]),
+    mutant("rotation: a key file already in place written again", "tasks/keys.py",
+           "        if not file_current:\n            _replace_key_file(target, app, content=key_file)",
+           "        _replace_key_file(target, app, content=key_file)",
+           "rewriting the same bytes makes jwks.json.prev the new file: no way back to the old keys",
+           ["tests/unit/test_rotation_interrupted.py::test_a_rotation_stopped_before_its_reload_is_finished_without_a_rewrite"]),
+    mutant("rotation: a passing smoke token erases a failed key proof", "tasks/keys.py",
+           "        if reason is None and settings.smoke_token_command:\n",
+           "        if settings.smoke_token_command:\n",
+           "the smoke token as the last word: a key file read as a shared secret passes when the tenant's token "
+           "is accepted too (issue 25, 4)",
+           ["tests/unit/test_rotation_interrupted.py::test_a_failed_key_proof_is_final_whatever_the_smoke_token_says"]),
+    mutant("rotation: a host's rotation not marked before it runs", "tasks/rotation.py",
+           '                rotation.outcome = f"{target.name}: the rotation stopped before it reported"\n', "",
+           "a rotation that raised stays 'not run': the next host's operation runs it again",
+           ["tests/unit/test_rotation_order.py::test_a_rotation_that_raised_is_never_run_again_by_the_next_host"]),
 )
 
 
