@@ -18,7 +18,7 @@ import requests
 
 from postgrest_stack import jwks, key_proof, render, versions
 from tests import jwks_corpus
-from tests.contract.conftest import SECRETS, stack_settings, start_api
+from tests.contract.conftest import SECRETS, stack_settings
 
 #: The controller's clock minus the host's: 45 s ahead (past PostgREST's 30 s leeway for
 #: a token issued "in the future"), 17 min behind (past a 15-minute token lifetime).
@@ -29,15 +29,9 @@ SIGNATURE_REFUSED = versions.profile(versions.TESTED_RELEASE).signature_refused
 
 
 @pytest.fixture(scope="module")
-def live(cluster, applied, tenant, tmp_path_factory):
-    """One PostgREST 12.0.2 whose key file the tests replace and reload."""
-    tmp_dir = tmp_path_factory.mktemp("skew")
-    resolved = stack_settings()
-    process = start_api(cluster, tenant, tmp_dir, resolved, SECRETS["authenticator_password"])
-    try:
-        yield process, tmp_dir / "jwks.json", resolved
-    finally:
-        process.stop()
+def live(api):
+    """One PostgREST 12.0.2 (this module's) whose key file the tests replace and reload."""
+    return api.process, api.jwks_path, api.settings
 
 
 def get(process, token: str) -> requests.Response:

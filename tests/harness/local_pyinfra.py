@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from pyinfra.api import Config, Inventory, State
 from pyinfra.api.connect import connect_all, disconnect_all
@@ -94,3 +95,13 @@ docker_kill_signal() {
   echo "$_signal"
 }
 """
+
+
+def stand_ins(directory: Path, scripts: dict[str, str]) -> Path:
+    """Write each stand-in command (name -> script text) into ``directory``, executable,
+    and return it, to put first on PATH."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, text in scripts.items():
+        (directory / name).write_text(text)
+        (directory / name).chmod(0o755)
+    return directory

@@ -18,6 +18,7 @@ import subprocess
 import pytest
 
 from postgrest_stack import edge, render, settings
+from tests.harness.local_pyinfra import stand_ins
 
 STUB_DOCKER = """#!/bin/sh
 echo "docker $*" >> "$STUB_LOG"
@@ -55,12 +56,9 @@ def make_gate(data, secrets, tmp_path, **overrides):
     assert resolved.postgrest_version.startswith("12.0")
     render.write_tree(render.render(resolved, secrets), app)
     (app / "bin" / "compose").write_text(STUB_COMPOSE)
-    stub_bin, state = tmp_path / "stub-bin", tmp_path / "state"
-    stub_bin.mkdir()
+    stub_bin = stand_ins(tmp_path / "stub-bin", {"docker": STUB_DOCKER, "curl": STUB_CURL})
+    state = tmp_path / "state"
     state.mkdir()
-    for name, text in (("docker", STUB_DOCKER), ("curl", STUB_CURL)):
-        (stub_bin / name).write_text(text)
-        (stub_bin / name).chmod(0o755)
     log = tmp_path / "log"
     env = {**os.environ, "PATH": f"{stub_bin}:{os.environ['PATH']}", "STUB_STATE": str(state), "STUB_LOG": str(log)}
     if resolved.runs_edge:

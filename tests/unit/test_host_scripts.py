@@ -14,7 +14,7 @@ import subprocess
 import pytest
 
 from postgrest_stack import render, settings
-from tests.harness.local_pyinfra import DOCKER_KILL_SIGNAL
+from tests.harness.local_pyinfra import DOCKER_KILL_SIGNAL, stand_ins
 
 STUB_DOCKER = "#!/bin/sh" + DOCKER_KILL_SIGNAL + """
 echo "docker $*" >> "$STUB_STATE/log"
@@ -52,12 +52,9 @@ RELEASES = {"12.0.2 (/ready on the admin port)": "v12.0.2", "14.17 (postgrest --
 
 @pytest.fixture
 def host(data, secrets, tmp_path):
-    stub_bin, state = tmp_path / "stub-bin", tmp_path / "state"
-    stub_bin.mkdir()
+    stub_bin = stand_ins(tmp_path / "stub-bin", {"docker": STUB_DOCKER, "curl": STUB_CURL})
+    state = tmp_path / "state"
     state.mkdir()
-    for name, text in (("docker", STUB_DOCKER), ("curl", STUB_CURL)):
-        (stub_bin / name).write_text(text)
-        (stub_bin / name).chmod(0o755)
     env = {**os.environ, "PATH": f"{stub_bin}:{os.environ['PATH']}", "STUB_STATE": str(state)}
 
     def reload(tag: str, ready: str = "200") -> subprocess.CompletedProcess:
