@@ -3,9 +3,9 @@
 The same steps serve `rotate_keys.py` and the JWKS part of `deploy.py`: write the
 canonical key file atomically (the previous one kept as jwks.json.prev), reload
 PostgREST with SIGUSR2 (never a restart), wait for /ready, prove that PostgREST read
-the file as keys (HS256 tokens made of its bytes must get 401, see key_proof.py) and,
-when a `smoke_token_command` is configured, require 200 for a fresh token sent from
-the host.
+the file as keys (HS256 tokens made of its bytes must be refused for their signature,
+see key_proof.py) and, when a `smoke_token_command` is configured, require 200 for a
+fresh token sent from the host.
 
 These are one host's steps (:func:`rotate_host`); tasks/rotation.py decides the order
 hosts go in (one at a time, inventory order, stop at the first failure). A host that
