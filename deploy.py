@@ -45,18 +45,20 @@ def converge():
         record_loaded(settings, files, plan.record)
 
 
-# An api host with nothing to do waits for nobody (and a rerun reports no change).
-waits = not settings.runs_db and plan.changes_anything
+# A host with nothing to do waits for nobody (and a rerun reports no change).
+waits = plan.changes_anything
 if foreign:
     refuse_host("Check app_dir", f"{host.name}: {foreign}")
 else:
-    if waits:
+    if waits and not settings.runs_db:
         db_first.wait_for_db_hosts()  # a db host that could not be reached: before anything here
     ensure_docker(settings, state, install=plan.install_docker, start=plan.start_docker)
     load_images(carried, plan.load_images)
     if settings.runs_db:
         converge()
-    else:
-        if waits:
-            db_first.wait_for_db_hosts()  # a db host that failed its own steps
+    if waits:
+        # One operation shared by every host with changes: api hosts pass it only once
+        # the db hosts' steps are done, and fail it when one of them failed.
+        db_first.wait_for_db_hosts()
+    if not settings.runs_db:
         converge()

@@ -1,13 +1,16 @@
 """Database hosts first: an api host changes nothing while a database it uses is down.
 
-pyinfra runs a deploy's operations in the order of the lines that call them, all hosts
-of the run together. deploy.py therefore calls the stack's steps for the hosts that run
-a database at an earlier line than for the hosts that run PostgREST only, and the
-latter start (and enter their stack steps) with :func:`wait_for_db_hosts`: an operation
-that fails the host with one line naming each db host of this run that could not be
-reached or failed. Without it, api hosts would write a new postgrest.conf, wait out the
-gate's timeout for a database that never answers and end with "No hosts remaining!",
-naming nothing. A db host left out by ``--limit`` is not waited for.
+pyinfra orders the operations of a run as a graph: each host's operations in the order
+its deploy file added them, and one operation called from the same lines by several
+hosts is one node they all pass through. deploy.py adds :func:`wait_for_db_hosts` from
+one line on every host with something to do: after their steps on hosts that run a
+database, before them on hosts that run PostgREST only. So an api host enters its stack
+steps only once every db host's steps are done, and the operation fails it, with one
+line naming each db host of this run that failed or could not be reached. Without it,
+api hosts would write a new postgrest.conf, wait out the gate's timeout for a database
+that never answers and end with "No hosts remaining!", naming nothing. (An api host
+also calls it first of all, so an unreachable db host stops it before Docker is
+installed.) A db host left out by ``--limit`` is not waited for.
 """
 
 from __future__ import annotations
@@ -45,6 +48,8 @@ def _runs_db(target: Host) -> bool:
 
 
 def _check(state: State, host: Host) -> bool:
+    if _runs_db(host):
+        return True  # a db host passes: the operation is there to order the api hosts after it
     down = db_hosts_down(state, host)
     if down:
         host.log_styled(f"not deployed: the database host {', '.join(down)} failed or could not be reached; "

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import socket
 import subprocess
 import sys
 
@@ -16,6 +17,7 @@ import docker
 import pytest
 import requests
 
+from tasks import db_first
 from tests.conftest import ROOT
 from tests.e2e.harness import Target, _environment, bearer, run_pyinfra, run_status, write_inventory
 from tests.harness.ports import free_port
@@ -172,3 +174,43 @@ def test_a_conf_a_stopped_run_wrote_is_reloaded_by_the_next_run(fleet, tenant, t
         assert run_pyinfra([db, api1, api2], "deploy.py", "--limit", "api-1").check().changed == []
     finally:
         api1.data["jwt_audience"] = original
+
+
+def test_a_new_authenticator_password_reaches_the_database_before_any_postgrest(fleet, tenant):
+    """The db host's SQL (the new password) runs before its own up and before any api
+    host's steps, so no PostgREST is recreated with a password the database does not
+    know; every api host serves with it afterwards. Then the old password is put back."""
+    db, apis = fleet
+    for password in ("e2e-authenticator-password-0002", db.secrets["STACK_AUTHENTICATOR_PASSWORD"]):
+        env = {**db.secrets, "STACK_AUTHENTICATOR_PASSWORD": password}
+        run = run_pyinfra([db, *apis], "deploy.py", env=env).check()
+        started = [line.split("operation:", 1)[1].strip() for line in run.output.splitlines()
+                   if "Starting operation:" in line]
+        sql = started.index(APPLY_SQL)
+        wait = max(i for i, name in enumerate(started) if name == db_first.OPERATION)  # after db-1's steps
+        ups = [i for i, name in enumerate(started) if name == "PostgREST stack | Bring the stack up (compose up -d)"]
+        # db-1's SQL before its up, then the wait (after all of db-1's steps), then the api hosts' up.
+        assert len(ups) == 2 and sql < ups[0] < wait < ups[1], started
+        assert started.index("PostgREST stack | Prove PostgREST read the key file as keys") > wait, started
+        for api in apis:
+            assert requests.get(f"{api.api}/todos", headers=bearer(token(tenant, api.data["jwt_audience"])),
+                                timeout=10).status_code == 200
+
+
+def test_a_db_host_that_fails_its_steps_stops_the_api_hosts_before_they_change(fleet, bridge_address):
+    """db-1's compose up fails (its new port is taken): both api hosts, which had a new
+    db_port to write, stop at the wait with one line naming db-1 and change nothing."""
+    db, apis = fleet
+    taken = socket.socket()
+    taken.bind((bridge_address, 0))
+    taken.listen()
+    try:
+        confs = {api.name: (api.app_dir / ".env").read_bytes() for api in apis}
+        run = run_pyinfra([db, *apis], "deploy.py", db_port=taken.getsockname()[1])
+        assert run.returncode != 0
+        for api in apis:
+            assert f"[{api.name}] not deployed: the database host db-1 failed or could not be reached" in run.output
+            assert (api.app_dir / ".env").read_bytes() == confs[api.name]
+    finally:
+        taken.close()
+    run_pyinfra([db, *apis], "deploy.py").check()  # db-1 back on its own port

@@ -48,6 +48,12 @@ def test_a_db_host_down_stops_each_api_host_with_one_line_naming_it(fleet, how):
                               "nothing changed here"]
 
 
+def test_a_db_host_passes_the_shared_wait(fleet):
+    state, db, _api1, _api2 = fleet
+    state.failed_hosts.add(_api1)
+    assert db_first._check(state, db) is True and db.logged == []
+
+
 def test_a_db_host_left_out_by_limit_is_not_waited_for(fleet):
     state, db, api1, _api2 = fleet
     state.activated_hosts.discard(db)
@@ -61,9 +67,10 @@ def test_another_api_host_failing_does_not_stop_this_one(fleet):
     assert db_first._check(state, api1) is True
 
 
-def test_deploy_calls_the_db_hosts_steps_before_the_api_hosts_wait_and_steps():
-    """pyinfra orders operations by the deploy file's calling lines: the db branch's
-    converge() must come before the api branch's wait and converge()."""
+def test_deploy_calls_the_shared_wait_between_the_db_and_the_api_hosts_steps():
+    """The wait every host adds from one line is one node of pyinfra's operation graph:
+    it must follow the db hosts' converge() and precede the api hosts' (the real order
+    is run in tests/e2e/test_multi_host.py)."""
     tree = ast.parse((ROOT / "deploy.py").read_text())
     calls = [(node.lineno, node.func.id if isinstance(node.func, ast.Name) else node.func.attr)
              for node in ast.walk(tree) if isinstance(node, ast.Call)
