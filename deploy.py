@@ -46,7 +46,7 @@ def converge():
 
 
 # A host with nothing to do waits for nobody (and a rerun reports no change).
-waits = plan.changes_anything
+waits = plan.changes_anything and db_first.needed(host.state)
 if foreign:
     refuse_host("Check app_dir", f"{host.name}: {foreign}")
 else:

@@ -17,7 +17,8 @@ from postgrest_stack.secrets import SecretRef
 # Accepts lower-case letters, digits, '-' or '_'.
 stack_name = "postgrest"
 # Where the stack's files live on the host (created 0700, owned by root).
-# Accepts an absolute path other than /.
+# Accepts an absolute path of its own (normalised; not /tmp, /etc, /opt or another
+# system or shared directory).
 app_dir = "/opt/postgrest"
 # How Docker gets onto the host: `official` (Docker's apt repository), `distro` (the
 # distribution's `docker.io` + compose) or `skip` (Docker must already run).

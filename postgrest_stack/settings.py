@@ -353,7 +353,7 @@ class AbsolutePath(Check):
     '/' is dropped), and neither a system or shared directory nor a direct child of a
     world-writable one."""
 
-    accepts = "an absolute path other than /"
+    accepts = "an absolute path of its own (normalised; not /tmp, /etc, /opt or another system or shared directory)"
 
     def __call__(self, name, value):
         value = _line(name, value)

@@ -10,7 +10,8 @@ line naming each db host of this run that failed or could not be reached. Withou
 api hosts would write a new postgrest.conf, wait out the gate's timeout for a database
 that never answers and end with "No hosts remaining!", naming nothing. (An api host
 also calls it first of all, so an unreachable db host stops it before Docker is
-installed.) A db host left out by ``--limit`` is not waited for.
+installed.) A db host left out by ``--limit`` is not waited for; a run without both
+kinds of hosts (one host running everything, an external database) has no wait.
 """
 
 from __future__ import annotations
@@ -29,6 +30,13 @@ def wait_for_db_hosts() -> None:
     python.call(name=OPERATION, function=_check)
 
 
+def needed(state: State) -> bool:
+    """Whether this run has both hosts that run a database and hosts that run PostgREST
+    only (the same answer on every host, as the shared operation needs)."""
+    roles = [_roles(target) for target in state.inventory if state.is_host_in_limit(target)]
+    return any(runs_db for runs_db, _api_only in roles) and any(api_only for _runs_db, api_only in roles)
+
+
 def db_hosts_down(state: State, this: Host) -> list[str]:
     """The db hosts of this run (in inventory order) that failed or were never connected."""
     down = []
@@ -41,10 +49,16 @@ def db_hosts_down(state: State, this: Host) -> list[str]:
 
 
 def _runs_db(target: Host) -> bool:
+    return _roles(target)[0]
+
+
+def _roles(target: Host) -> tuple[bool, bool]:
+    """(runs a database, runs PostgREST only) of an inventory host."""
     try:
-        return controller.host_settings(target).runs_db
+        resolved = controller.host_settings(target)
     except controller.CONTROLLER_ERRORS:
-        return False  # its own run fails with its own error
+        return False, False  # its own run fails with its own error
+    return resolved.runs_db, resolved.runs_api and not resolved.runs_db
 
 
 def _check(state: State, host: Host) -> bool:

@@ -77,3 +77,23 @@ def test_deploy_calls_the_shared_wait_between_the_db_and_the_api_hosts_steps():
              and getattr(node.func, "id", getattr(node.func, "attr", "")) in ("converge", "wait_for_db_hosts")]
     order = [name for _line, name in sorted(calls)]
     assert order == ["wait_for_db_hosts", "converge", "wait_for_db_hosts", "converge"]
+
+
+@pytest.mark.parametrize(("roles", "wanted"), [
+    ({"db-1": (True, False), "api-1": (False, True)}, True),
+    ({"all-1": (True, False), "api-1": (False, True)}, True),
+    ({"all-1": (True, False)}, False),  # one host running everything: no wait
+    ({"api-1": (False, True), "api-2": (False, True)}, False),  # an external database
+])
+def test_the_wait_only_where_db_hosts_and_api_hosts_share_the_run(monkeypatch, roles, wanted):
+    hosts = [FakeHost(name, False) for name in roles]
+    state = SimpleNamespace(inventory=hosts, is_host_in_limit=lambda _target: True)
+    monkeypatch.setattr(db_first, "_roles", lambda target: roles[target.name])
+    assert db_first.needed(state) is wanted
+
+
+def test_a_db_host_outside_the_limit_makes_no_wait(monkeypatch):
+    db, api = FakeHost("db-1", True), FakeHost("api-1", False)
+    state = SimpleNamespace(inventory=[db, api], is_host_in_limit=lambda target: target is api)
+    monkeypatch.setattr(db_first, "_roles", lambda target: (target.runs_db, not target.runs_db))
+    assert db_first.needed(state) is False
