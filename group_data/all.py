@@ -235,6 +235,18 @@ db_anon_role = "api_anon"
 # Accepts a lower-case SQL identifier (letters, digits, _), not a reserved SQL key
 # word, not starting with pg_.
 db_user_role = "api_user"
+# The NOLOGIN role that owns what migrations create (neither the superuser nor one of
+# PostgREST's roles). What a migration creates belongs to it; a migration grants to
+# db_anon_role and db_user_role what they may use (README: Your API). It must differ
+# from db_superuser, db_anon_role, db_user_role and 'authenticator'.
+# Accepts a lower-case SQL identifier (letters, digits, _), not a reserved SQL key
+# word, not starting with pg_.
+db_owner_role = "api_owner"
+# The operator's migrations: files `NNNN_slug.sql`, applied once each, in numeric
+# order. On the controller; an absolute path is allowed. Each applied file is recorded
+# in the database's ledger with its SHA-256: an applied file must never change.
+# Accepts a folder path (relative paths are from the project root).
+migrations_dir = "migrations"
 
 # --- Secrets --------------------------------------------------------------------------
 # The database superuser's password. Placeholders only (printed masked by `pyinfra

@@ -60,6 +60,8 @@ IMAGE_REFERENCE = re.compile(
     r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?(?:@(?P<digest>sha256:[0-9a-f]{64}))?$"
 )
 _STACK_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+#: A folder path: not empty, no leading or trailing white space.
+_FOLDER = re.compile(r"^\S(?:.*\S)?$")
 DOCKER_INSTALL_MODES = ("official", "distro", "skip")
 IMAGE_SOURCES = ("registry", "controller")
 STACK_ROLES = ("all", "db", "api")
@@ -736,6 +738,17 @@ SETTINGS: tuple[Setting, ...] = (
             "Database"),
     Setting("db_user_role", str, "api_user", Identifier("role"),
             "The role of verified users (the role claim's usual value).", "Database"),
+    Setting("db_owner_role", str, "api_owner", Identifier("role"),
+            "The NOLOGIN role that owns what migrations create (neither the superuser nor one of PostgREST's "
+            "roles).", "Database",
+            details="What a migration creates belongs to it; a migration grants to db_anon_role and "
+                    "db_user_role what they may use (README: Your API). It must differ from db_superuser, "
+                    "db_anon_role, db_user_role and 'authenticator'."),
+    Setting("migrations_dir", str, "migrations", Text("a folder path (relative paths are from the project root)",
+                                                      _FOLDER),
+            "The operator's migrations: files `NNNN_slug.sql`, applied once each, in numeric order.", "Database",
+            details="On the controller; an absolute path is allowed. Each applied file is recorded in the "
+                    "database's ledger with its SHA-256: an applied file must never change."),
     # --- Secrets
     Setting("postgres_password", str, SecretRef("STACK_POSTGRES_PASSWORD"), Secret("STACK_POSTGRES_PASSWORD"),
             "The database superuser's password.", "Secrets", secret="STACK_POSTGRES_PASSWORD", field=False,
@@ -966,6 +979,14 @@ def _check_together(settings: Settings, public_api_url_given: bool) -> None:
     if len({settings.db_anon_role, settings.db_user_role, "authenticator", settings.db_superuser}) != 4:
         raise SettingsError("settings 'db_anon_role', 'db_user_role' and 'db_superuser' must differ from each other "
                             "and from 'authenticator'")
+    for other in ("db_anon_role", "db_user_role", "db_superuser"):
+        if settings.db_owner_role == getattr(settings, other):
+            raise SettingsError(f"setting 'db_owner_role' must differ from '{other}' (the migrations' owner is "
+                                f"neither the superuser nor one of PostgREST's roles), both are "
+                                f"{settings.db_owner_role!r}")
+    if settings.db_owner_role == "authenticator":
+        raise SettingsError("setting 'db_owner_role' must not be 'authenticator' (the migrations' owner is neither "
+                            "the superuser nor one of PostgREST's roles)")
     _check_ports(settings)
 
 

@@ -129,6 +129,7 @@ def test_resolve_checks_every_given_setting_with_its_declared_checker(data, monk
              "acme_email": "ops@example.com", "acme_ca": settings.LETS_ENCRYPT_STAGING, "tls_cert_file": "c.pem",
              "tls_key_file": "k.pem", "edge_bind": "0.0.0.0", "edge_http_port": 80, "edge_https_port": 443,
              "edge_max_body_mb": 10,
+             "db_owner_role": "schema_owner", "migrations_dir": "/srv/schema/migrations",
              "postgres_password": SecretRef("STACK_POSTGRES_PASSWORD"),
              "authenticator_password": SecretRef("STACK_AUTHENTICATOR_PASSWORD")}
     settings.resolve(given)
