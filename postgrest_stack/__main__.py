@@ -1,4 +1,4 @@
-"""Command line: ``python -m postgrest_stack render|settings|settings-doc|jwks|token|status``.
+"""Command line: ``python -m postgrest_stack render|settings|settings-doc|jwks|token|status|migration``.
 
   render INVENTORY [--host NAME] [--data k=v ...] --out DIR   files a host receives
   settings INVENTORY [--data k=v ...]                        effective settings per host (JSON)
@@ -11,6 +11,8 @@
   status INVENTORY [--limit HOST|GROUP ...] [--json]         read-only: each host against render and
                                                              the tenant's keys; exit 0 all match,
                                                              1 drift or not ready, 2 not checked
+  migration new NAME [--dir DIR]                             write the next numbered migration file
+                                                             (default DIR: migrations_dir's default)
 
 Errors are one line on stderr and exit status 1 (status: 2).
 """
@@ -31,7 +33,7 @@ import json
 import re
 from pathlib import Path
 
-from . import jwks, project_path, render, secrets, settings, settings_doc, signing_keys
+from . import jwks, migrations, project_path, render, secrets, settings, settings_doc, signing_keys
 from .host_data import load_hosts, one_host, parse_data_args
 
 
@@ -138,6 +140,26 @@ def cmd_status(args) -> int:
     return report.exit_code
 
 
+def cmd_migration_new(args) -> None:
+    """Write the next numbered migration (after the folder's highest, 0001 first) with a
+    short header; never over an existing file. Prints its path."""
+    folder = Path(args.dir) if args.dir else project_path(settings.SETTINGS_BY_NAME["migrations_dir"].default)
+    slug = migrations.slug_of(args.name)
+    name = migrations.next_name(migrations.scan(folder), slug)
+    path = folder / name
+    header = (f"-- {name}: {' '.join(args.name.split())}\n"
+              "-- Applied once, in numeric order, in a transaction of its own (make the first line\n"
+              f"-- `{migrations.NO_TRANSACTION.decode()}` to run it outside one, e.g. for CREATE INDEX\n"
+              "-- CONCURRENTLY). Once applied, never edit it: put a change into a new migration.\n\n")
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        with path.open("x", encoding="utf-8") as file:
+            file.write(header)
+    except FileExistsError:
+        raise migrations.MigrationError(f"{path} already exists: not overwritten") from None
+    print(path)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m postgrest_stack", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -192,6 +214,14 @@ def build_parser() -> argparse.ArgumentParser:
                             help="override a setting, as pyinfra --data does")
     status_cmd.add_argument("--json", action="store_true", help="the same report as JSON")
     status_cmd.set_defaults(func=cmd_status)
+
+    migration_cmd = commands.add_parser("migration", help="the operator's schema migrations")
+    migration_sub = migration_cmd.add_subparsers(dest="migration_command", required=True)
+    new = migration_sub.add_parser("new", help="write the next numbered migration file and print its path")
+    new.add_argument("name", help="what it does, e.g. 'add orders' (the file's slug: add_orders)")
+    new.add_argument("--dir", help="the migrations folder (default: migrations_dir's default, from the "
+                                   "project root)")
+    new.set_defaults(func=cmd_migration_new)
     return parser
 
 
@@ -199,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         code = args.func(args)
-    except (settings.SettingsError, jwks.JwksError) as error:
+    except (settings.SettingsError, jwks.JwksError, migrations.MigrationError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2 if args.command == "status" else 1
     return code or 0
