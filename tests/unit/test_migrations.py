@@ -58,6 +58,7 @@ def test_files_are_ordered_by_number_not_by_name(tmp_path):
     assert [m.name for m in migrations] == ["0001_first.sql", "0002_second.sql", "00010_tenth.sql",
                                             "9999_before_last.sql", "10000_last.sql"]
     assert [m.name for m in pending(migrations, [])] == [m.name for m in migrations]
+    assert pending(sorted(migrations, key=lambda m: m.name), []) == migrations  # whatever order it is given
     # With the first two applied, the rest follow in the same numeric order.
     assert [m.version for m in pending(migrations, [applied(m) for m in migrations[:2]])] == [10, 9999, 10000]
 
@@ -109,17 +110,19 @@ def test_a_file_where_the_folder_should_be_is_refused(tmp_path):
 
 
 @pytest.mark.parametrize(("content", "expected"), [
-    (b"-- migrate: no-transaction\nCREATE INDEX CONCURRENTLY i ON api.t (a);\n", True),
-    (b"-- migrate: no-transaction   \t\nCREATE INDEX CONCURRENTLY i ON api.t (a);\n", True),
-    (b"-- migrate: no-transaction\r\nCREATE INDEX CONCURRENTLY i ON api.t (a);\r\n", True),
-    (b"-- migrate: no-transaction", True),
-    (b"CREATE TABLE api.t (a int);\n", False),
-    (b"", False),
-    (b" -- migrate: no-transaction\n", False),
-    (b"-- Migrate: No-Transaction\n", False),
-    (b"-- migrate: no-transaction please\n", False),
-    (b"--migrate: no-transaction\n", False),
-    (b"-- header\n-- migrate: no-transaction\n", False),
+    pytest.param(b"-- migrate: no-transaction\nCREATE INDEX CONCURRENTLY i ON api.t (a);\n", True, id="marker"),
+    pytest.param(b"-- migrate: no-transaction   \t\nCREATE INDEX CONCURRENTLY i ON api.t (a);\n", True,
+                 id="marker-trailing-space"),
+    pytest.param(b"-- migrate: no-transaction\r\nCREATE INDEX CONCURRENTLY i ON api.t (a);\r\n", True,
+                 id="marker-crlf"),
+    pytest.param(b"-- migrate: no-transaction", True, id="marker-only"),
+    pytest.param(b"CREATE TABLE api.t (a int);\n", False, id="no-marker"),
+    pytest.param(b"", False, id="empty"),
+    pytest.param(b" -- migrate: no-transaction\n", False, id="leading-space"),
+    pytest.param(b"-- Migrate: No-Transaction\n", False, id="other-case"),
+    pytest.param(b"-- migrate: no-transaction please\n", False, id="more-text"),
+    pytest.param(b"--migrate: no-transaction\n", False, id="no-space"),
+    pytest.param(b"-- header\n-- migrate: no-transaction\n", False, id="second-line"),
 ])
 def test_only_an_exact_first_line_runs_outside_a_transaction(tmp_path, content, expected):
     [migration] = scan(write(tmp_path / "m", **{"0001_index.sql": content}))
