@@ -178,6 +178,12 @@ def render(settings: Settings, secrets: dict[str, str]) -> dict[str, RenderedFil
         "images": compose_references(settings),
         "rounds": key_proof.ROUNDS,
         "guard_body_tag": dollar_quote_tag(settings.jwt_issuer),
+        # The operator's migrations (bin/migrate): the ledger, never exposed by PostgREST,
+        # and the advisory lock key one run holds from its first check to its last row.
+        "ledger_schema": "stack_meta",
+        "ledger_table": "stack_meta.migrations",
+        "migrate_lock": -1685094250344235363,
+        "no_transaction_marker": "-- migrate: no-transaction",
     }
     if settings.runs_edge:
         context["edge"] = {
@@ -226,7 +232,7 @@ def render(settings: Settings, secrets: dict[str, str]) -> dict[str, RenderedFil
             files[edge.CERT_FILE] = RenderedFile(pair.certificate, 0o600, secret=True)
             files[edge.KEY_FILE] = RenderedFile(pair.key, 0o600, secret=True)
     scripts = ["compose", "health-gate"]
-    scripts += ["apply-sql"] if settings.applies_sql else []
+    scripts += ["apply-sql", "migrate"] if settings.applies_sql else []
     scripts += ["reload-postgrest", "prove-keys"] if settings.runs_api else []
     scripts += ["reload-edge"] if settings.runs_edge else []
     for name in scripts:
