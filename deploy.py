@@ -8,7 +8,7 @@ before any host is touched. Hosts that run a database go first; a host that runs
 PostgREST only waits for them and changes nothing when one failed (tasks/db_first.py).
 """
 
-from pyinfra import host
+from pyinfra import host, logger
 from pyinfra.api.exceptions import PyinfraError
 
 from postgrest_stack import app_dir, render
@@ -16,7 +16,7 @@ from postgrest_stack import plan as planning
 from tasks import controller, db_first, rotation
 from tasks.docker import ensure_docker
 from tasks.images import image_ids, load_images
-from tasks.probe_host import probe_host
+from tasks.probe_host import pending_migrations, probe_host
 from tasks.refuse import refuse_host
 from tasks.stack import apply_stack, health_gate, record_loaded
 
@@ -30,6 +30,15 @@ except controller.CONTROLLER_ERRORS as error:
 
 state = probe_host(settings)
 plan = planning.make_plan(files, state, image_ids(carried))
+if plan.migrate:
+    try:
+        # The ledger's rows only when its digest differs: a changed, missing or
+        # out-of-order history stops the run here, before any host changes.
+        pending = pending_migrations(settings, files, read_ledger=state.ledger_digest is not None)
+    except controller.CONTROLLER_ERRORS as error:
+        raise PyinfraError(f"{host.name}: {error}") from None
+    if pending:
+        logger.info(f"{host.print_prefix}migrations pending: {', '.join(m.name for m in pending)}")
 # An app_dir holding someone else's files is never taken over (chown, chmod, our files).
 foreign = app_dir.refusal(settings.app_dir, state.paths)
 

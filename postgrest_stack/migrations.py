@@ -43,6 +43,13 @@ NAME_PATTERN = re.compile(r"^(?P<version>[0-9]{4,})_(?P<slug>[a-z0-9][a-z0-9_]*)
 NO_TRANSACTION = b"-- migrate: no-transaction"
 #: The SHA-256 digests in messages: this many hex digits.
 SHORT = 12
+#: The ledger (templates/sql/04-migrations.sql.j2): a schema PostgREST never exposes.
+LEDGER_SCHEMA = "stack_meta"
+LEDGER_TABLE = f"{LEDGER_SCHEMA}.migrations"
+#: The advisory lock one bin/migrate run holds from its first ledger check to its last row.
+MIGRATE_LOCK = -1685094250344235363
+#: Where the deploy puts the folder's files under app_dir (bin/migrate reads them there).
+HOST_DIR = "migrations"
 
 
 class MigrationError(ValueError):
@@ -80,14 +87,23 @@ def _short(digest: str) -> str:
 
 def read(path: Path) -> Migration:
     """One migration file (its name already checked against :data:`NAME_PATTERN`)."""
-    match = NAME_PATTERN.match(path.name)
-    if not match:
+    if not NAME_PATTERN.match(path.name):
         raise MigrationError(f"migration file {path.name!r} in {path.parent} does not match NNNN_slug.sql "
                              f"({NAME_PATTERN.pattern}): rename it, e.g. 0001_add_orders.sql")
     content = path.read_bytes()
+    try:
+        content.decode("utf-8")
+    except UnicodeDecodeError:
+        raise MigrationError(f"migration {path.name} in {path.parent} is not UTF-8 text: save it as UTF-8") from None
+    return read_content(path.name, content)
+
+
+def read_content(name: str, content: bytes) -> Migration:
+    """A migration from its (checked) file name and bytes."""
     first_line = content.split(b"\n", 1)[0].rstrip()
-    return Migration(version=int(match["version"]), name=path.name, sha256=hashlib.sha256(content).hexdigest(),
-                     no_transaction=first_line == NO_TRANSACTION, content=content)
+    return Migration(version=int(NAME_PATTERN.match(name)["version"]), name=name,
+                     sha256=hashlib.sha256(content).hexdigest(), no_transaction=first_line == NO_TRANSACTION,
+                     content=content)
 
 
 def scan(folder: Path) -> list[Migration]:
@@ -263,3 +279,11 @@ def listing(migrations: Sequence[Migration], applied_by_host: Mapping[str, list[
     if legend:
         out += ["", *legend]
     return "\n".join(out) + "\n"
+
+
+def digest_of_files(files: Mapping[str, bytes]) -> str:
+    """:func:`folder_digest` of the migrations among ``files`` (``HOST_DIR/NAME`` -> bytes),
+    as the deploy renders them for a host."""
+    prefix = HOST_DIR + "/"
+    return ledger_digest((int(NAME_PATTERN.match(name[len(prefix):])["version"]), hashlib.sha256(content).hexdigest())
+                         for name, content in files.items() if name.startswith(prefix))

@@ -11,6 +11,8 @@ tests pin the rules:
   reload`` in its container (after ``up`` when both happen), no restart;
 - the JWKS changed while PostgREST runs: the key rotation steps (tasks/keys.py);
 - the SQL digest recorded in the database differs from the rendered one: apply SQL;
+- the migrations ledger's digest differs from the rendered folder's: bin/migrate, after
+  the SQL (files the folder no longer has are removed from the host first);
 - image_source = controller: an image whose ID on the host differs from the
   controller's is loaded (tasks/images.py), then ``up -d``;
 - what a service has loaded is recorded on the host once proven (loaded.py): a record
@@ -31,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Mapping
 
-from . import digests, edge, loaded
+from . import digests, edge, loaded, migrations
 from .probe import HostState, PathState
 from .render import DIRECTORIES, JWKS_FILE, POSTGREST_UID, RenderedFile, sql_digest
 
@@ -49,6 +51,10 @@ class Plan:
     sql: bool = False
     #: Apply the SQL before ``up`` (the database already answers), not after.
     sql_first: bool = False
+    #: The ledger's digest differs from the rendered migrations': bin/migrate (after the SQL).
+    migrate: bool = False
+    #: Files under migrations/ on the host the folder no longer has (removed before bin/migrate).
+    remove: list[str] = field(default_factory=list)
     reload: bool = False
     #: The TLS edge's Caddyfile or certificate changed while it runs: bin/reload-edge.
     reload_edge: bool = False
@@ -65,7 +71,8 @@ class Plan:
     def changes_anything(self) -> bool:
         return bool(self.install_docker or self.start_docker or self.directories or self.files
                     or self.up or self.sql or self.reload or self.rotate_keys or self.gate
-                    or self.load_images or self.reload_edge or self.record)
+                    or self.load_images or self.reload_edge or self.record
+                    or self.migrate or self.remove)
 
 
 def with_jwks(files: dict[str, RenderedFile], key_file: bytes) -> dict[str, RenderedFile]:
@@ -169,8 +176,13 @@ def make_plan(files: dict[str, RenderedFile], state: HostState, images: Mapping[
     # The database answers already: the SQL (a new authenticator password among it) goes
     # in before up recreates PostgREST with that password. A fresh db: after up.
     plan.sql_first = plan.sql and ("db" not in expected or "db" in running)
+    # The operator's migrations: the ledger's digest against the rendered folder's.
+    plan.migrate = applies_sql and state.ledger_digest != migrations.digest_of_files(
+        {name: rendered.content for name, rendered in files.items()})
+    plan.remove = sorted(name for name, found in state.paths.items()
+                         if name.startswith(migrations.HOST_DIR + "/") and found.kind == "f" and name not in files)
     unhealthy = ("postgrest" in expected and state.ready != 200) or (
         "db" in expected and getattr(state.services.get("db"), "health", "") != "healthy")
-    plan.gate = (plan.up or plan.sql or plan.reload or plan.rotate_keys or plan.reload_edge or bool(plan.files)
-                 or bool(plan.record) or unhealthy)
+    plan.gate = (plan.up or plan.sql or plan.migrate or plan.reload or plan.rotate_keys or plan.reload_edge
+                 or bool(plan.files) or bool(plan.remove) or bool(plan.record) or unhealthy)
     return plan

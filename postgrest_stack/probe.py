@@ -13,6 +13,7 @@ import shlex
 from dataclasses import dataclass, field
 
 from .digests import KEY_FILE
+from .migrations import LEDGER_TABLE
 from .render import GUARD_SCHEMA, JWKS_FILE
 
 
@@ -45,6 +46,8 @@ class HostState:
     services: dict[str, ServiceState] = field(default_factory=dict)
     ready: int | None = None
     sql_digest: str | None = None
+    #: The migrations ledger's digest (migrations.ledger_digest); None: no ledger read.
+    ledger_digest: str | None = None
     #: The kids of the deployed key file (postgrest/jwks.json), in its order.
     jwks_kids: list[str] = field(default_factory=list)
     #: image_source = controller: reference compose uses -> image ID the host holds under it (None: none).
@@ -183,21 +186,57 @@ def _ready_command(admin_port: int, project: str, ready_in_container: tuple[str,
 
 
 def _digest_command(app: str, project: str, external: tuple[str, str] | None) -> str:
+    """``sqldigest D`` (the project SQL's digest, recorded on the guard schema) and
+    ``ledger D`` (the migrations ledger's digest, migrations.ledger_digest; empty
+    without a ledger), from one psql session."""
     digest_sql = shlex.quote(
-        f"SELECT coalesce(obj_description(oid, 'pg_namespace'), '') FROM pg_namespace WHERE nspname = '{GUARD_SCHEMA}'"
+        f"SELECT 'sqldigest ' || coalesce(obj_description(oid, 'pg_namespace'), '') "
+        f"FROM pg_namespace WHERE nspname = '{GUARD_SCHEMA}'"
+    )
+    ledger_sql = shlex.quote(
+        "SELECT 'ledger ' || encode(sha256(convert_to(coalesce(string_agg(version::text || ' ' || sha256 || "
+        f"E'\\n', '' ORDER BY version), ''), 'UTF8')), 'hex') FROM {LEDGER_TABLE}"
     )
     if external:
         image, conninfo = external
         return (f"if [ -f {app}/.env ]; then\n"
-                f"  echo \"sqldigest $(docker run --rm --network host --env-file {app}/.env {shlex.quote(image)} "
-                f"sh -c 'PGPASSWORD=\"$POSTGRES_PASSWORD\" psql -X -tA \"$0\" -c \"$1\"' {shlex.quote(conninfo)} "
-                f"{digest_sql} 2>/dev/null)\"\n"
+                f"  docker run --rm --network host --env-file {app}/.env {shlex.quote(image)} "
+                f"sh -c 'PGPASSWORD=\"$POSTGRES_PASSWORD\" psql -X -tA \"$0\" -c \"$1\" -c \"$2\"' "
+                f"{shlex.quote(conninfo)} {digest_sql} {ledger_sql} 2>/dev/null\n"
                 "fi")
     return (f"db=$(docker ps -q {_stack_filter(project)} --filter label=com.docker.compose.service=db)\n"
             'if [ -n "$db" ]; then\n'
-            "  echo \"sqldigest $(docker exec \"$db\" sh -c 'psql -X -tA -U \"$POSTGRES_USER\" -d \"$POSTGRES_DB\" "
-            f"-c \"$0\"' {digest_sql} 2>/dev/null)\"\n"
+            "  docker exec \"$db\" sh -c 'psql -X -tA -U \"$POSTGRES_USER\" -d \"$POSTGRES_DB\" "
+            f"-c \"$0\" -c \"$1\"' {digest_sql} {ledger_sql} 2>/dev/null\n"
             "fi")
+
+
+def ledger_rows_command(app_dir: str, stack_name: str, external: tuple[str, str] | None = None) -> str:
+    """The migrations ledger's rows, ``row VERSION SHA256 NAME`` each (read only when its
+    digest differs from the folder's, so a no-change rerun stays one remote command)."""
+    app = shlex.quote(app_dir)
+    rows_sql = shlex.quote(f"SELECT 'row ' || version || ' ' || sha256 || ' ' || name FROM {LEDGER_TABLE} "
+                           "ORDER BY version")
+    if external:
+        image, conninfo = external
+        return (f"docker run --rm --network host --env-file {app}/.env {shlex.quote(image)} "
+                f"sh -c 'PGPASSWORD=\"$POSTGRES_PASSWORD\" psql -X -tA -v ON_ERROR_STOP=1 \"$0\" -c \"$1\"' "
+                f"{shlex.quote(conninfo)} {rows_sql}")
+    project = f"com.docker.compose.project={stack_name}"
+    return (f"db=$(docker ps -q {_stack_filter(project)} --filter label=com.docker.compose.service=db)\n"
+            "docker exec \"$db\" sh -c 'psql -X -tA -v ON_ERROR_STOP=1 -U \"$POSTGRES_USER\" -d \"$POSTGRES_DB\" "
+            f"-c \"$0\"' {rows_sql}")
+
+
+def parse_ledger_rows(lines: list[str]) -> list[tuple[int, str, str]]:
+    """``(version, sha256, name)`` of each ``row`` line."""
+    rows = []
+    for line in lines:
+        word, _, rest = line.partition(" ")
+        if word == "row":
+            version, sha256, name = rest.strip().split(" ", 2)
+            rows.append((int(version), sha256, name))
+    return rows
 
 
 def _kids(text: str) -> list[str]:
@@ -238,6 +277,8 @@ def parse(lines: list[str], app_dir: str) -> HostState:
             state.ready = int(value) if value.isdigit() else None
         elif word == "sqldigest":
             state.sql_digest = rest.strip() or None
+        elif word == "ledger":
+            state.ledger_digest = rest.strip() or None
         elif word == "jwks":
             state.jwks_kids = _kids(rest)
         elif word == "image":

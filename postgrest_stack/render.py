@@ -16,7 +16,7 @@ from pathlib import Path
 
 import jinja2
 
-from . import PROJECT_ROOT, edge, key_proof, scram, versions
+from . import PROJECT_ROOT, edge, key_proof, migrations, project_path, scram, versions
 from .atomic_write import write_atomic
 from .digests import KEY_FILE, digest_key
 from .images import compose_references
@@ -47,6 +47,8 @@ DIRECTORIES = {
     "db": (0o700, POSTGRES_UID),
     "postgrest": (0o700, POSTGREST_UID),
     "sql": (0o700, 0),
+    # The operator's migrations (postgrest_stack/migrations.py), where the SQL is applied.
+    "migrations": (0o700, 0),
     # The TLS edge (tls_mode other than off): the Caddyfile, and the certificate for `files`.
     edge.EDGE_DIR: (0o700, 0),
     "edge/tls": (0o700, 0),
@@ -180,10 +182,10 @@ def render(settings: Settings, secrets: dict[str, str]) -> dict[str, RenderedFil
         "guard_body_tag": dollar_quote_tag(settings.jwt_issuer),
         # The operator's migrations (bin/migrate): the ledger, never exposed by PostgREST,
         # and the advisory lock key one run holds from its first check to its last row.
-        "ledger_schema": "stack_meta",
-        "ledger_table": "stack_meta.migrations",
-        "migrate_lock": -1685094250344235363,
-        "no_transaction_marker": "-- migrate: no-transaction",
+        "ledger_schema": migrations.LEDGER_SCHEMA,
+        "ledger_table": migrations.LEDGER_TABLE,
+        "migrate_lock": migrations.MIGRATE_LOCK,
+        "no_transaction_marker": migrations.NO_TRANSACTION.decode(),
     }
     if settings.runs_edge:
         context["edge"] = {
@@ -224,6 +226,10 @@ def render(settings: Settings, secrets: dict[str, str]) -> dict[str, RenderedFil
                 text(f"sql/{template.name}"), 0o600, secret=f"sql/{name}" in SECRET_FILES
             )
         context["sql_digest"] = sql_digest(files)
+        # The operator's migrations, as the controller's folder holds them (bin/migrate
+        # applies those its database lacks); refused in one line before any host.
+        for migration in migrations.scan(project_path(settings.migrations_dir)):
+            files[f"{migrations.HOST_DIR}/{migration.name}"] = RenderedFile(migration.content, 0o600)
     if settings.runs_edge:
         files[edge.CADDYFILE] = RenderedFile(text("Caddyfile.j2"), 0o600)
         if settings.tls_mode == "files":

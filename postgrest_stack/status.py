@@ -18,7 +18,7 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-from . import digests, loaded
+from . import digests, loaded, migrations
 from . import plan as planning
 from .images import compose_references
 from .probe import HostState, PathState
@@ -30,13 +30,13 @@ ROTATE = "rotate_keys.py"
 
 EXIT_OK, EXIT_DRIFT, EXIT_UNKNOWN = 0, 1, 2
 #: Every kind of drift line (README, "Day 2", explains each).
-DRIFT_KINDS = ("docker", "directory", "file", "sql", "service", "image", "ready", "keys", "loaded")
+DRIFT_KINDS = ("docker", "directory", "file", "sql", "migrations", "service", "image", "ready", "keys", "loaded")
 
 
 @dataclass(frozen=True)
 class Drift:
-    """One difference: ``kind`` (docker, directory, file, sql, service, image, ready,
-    keys, loaded), what it is about, what differs, and the command that fixes it."""
+    """One difference: ``kind`` (docker, directory, file, sql, migrations, service, image,
+    ready, keys, loaded), what it is about, what differs, and the command that fixes it."""
 
     kind: str
     subject: str
@@ -233,6 +233,11 @@ def host_report(name: str, settings: Settings, files: dict[str, RenderedFile], s
                                                     "did not answer)", DEPLOY))
             elif state.sql_digest != expected:
                 drift.append(Drift("sql", "digest", "the SQL applied differs from render", DEPLOY))
+            folder = migrations.digest_of_files({name: f.content for name, f in files.items()})
+            if state.ledger_digest != folder:
+                drift.append(Drift("migrations", "ledger", "no ledger in the database" if state.ledger_digest is None
+                                   else "the database's ledger differs from the folder (migrations pending, or "
+                                        "an applied one edited or removed: deploy.py --dry names them)", DEPLOY))
         drift.extend(_service_drift(settings, files, state))
         if settings.runs_api:
             report.ready = state.ready

@@ -1,4 +1,5 @@
-"""The one fact the deploy decides on: a read-only probe of the host and its stack."""
+"""The facts the deploy decides on: a read-only probe of the host and its stack, and the
+migrations ledger's rows when the probe's digest of it differs from the folder's."""
 
 from __future__ import annotations
 
@@ -19,3 +20,13 @@ class StackProbe(FactBase):
 
     def process(self, output):
         return probe.parse(list(output), self._app_dir)
+
+
+class LedgerRows(FactBase):
+    """The migrations ledger of the database this host applies SQL to: ``(version, sha256, name)``."""
+
+    def command(self, app_dir, stack_name, external=None):
+        return probe.ledger_rows_command(app_dir, stack_name, tuple(external) if external else None)
+
+    def process(self, output):
+        return probe.parse_ledger_rows(list(output))

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pyinfra import host
 
-from postgrest_stack import versions
+from postgrest_stack import migrations, versions
 from postgrest_stack.images import compose_references
 from postgrest_stack.probe import HostState
 from postgrest_stack.render import SECRET_FILES, external_conninfo
 from postgrest_stack.settings import Settings
-from tasks.facts import StackProbe
+from tasks.facts import LedgerRows, StackProbe
 
 
 def probe_host(settings: Settings) -> HostState:
@@ -30,3 +30,16 @@ def probe_arguments(settings: Settings, details: bool = False) -> dict:
                      admin_port=settings.postgrest_admin_port, external=external, images=images,
                      secret_files=SECRET_FILES, ready_in_container=ready_in_container)
     return {**arguments, "details": True} if details else arguments
+
+
+def pending_migrations(settings: Settings, files: dict, read_ledger: bool = True) -> list:
+    """The rendered migrations this host's database lacks, checked against its ledger
+    (a changed, missing or out-of-order history raises migrations.MigrationError);
+    without ``read_ledger`` (no ledger yet) all of them."""
+    folder = [migrations.read_content(name.partition("/")[2], rendered.content)
+              for name, rendered in sorted(files.items()) if name.startswith(migrations.HOST_DIR + "/")]
+    if not read_ledger:
+        return folder
+    external = (compose_references(settings)["db"], external_conninfo(settings)) if settings.external_db_uri else None
+    rows = host.get_fact(LedgerRows, app_dir=settings.app_dir, stack_name=settings.stack_name, external=external)
+    return migrations.pending(folder, [migrations.Applied(version, name, sha) for version, sha, name in rows or []])

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import getpass
 import posixpath
+import shlex
+import socket
 
 from pyinfra.api import deploy
 from pyinfra.operations import server
@@ -45,10 +48,24 @@ def apply_stack(settings: Settings, rendered_files: dict[str, RenderedFile], sta
                      commands=[host_script(app, "compose", "up", "-d", "--remove-orphans")])
     if plan.sql and not plan.sql_first:
         _apply_sql(settings)  # a fresh database: once up has started it
+    if plan.remove:
+        # Files the folder no longer has: bin/migrate applies what is there.
+        server.shell(name="Remove migrations the folder no longer has",
+                     commands=[" ".join(["rm", "-f", *(shlex.quote(posixpath.join(app, name)) for name in plan.remove)])])
+    if plan.migrate:
+        # After the SQL (it keeps the ledger); once per run for an external database.
+        server.shell(name="Apply migrations" if settings.runs_db else "Apply migrations to the external database",
+                     commands=[host_script(app, "migrate", operator())],
+                     _run_once=bool(settings.external_db_uri))
     if plan.reload:
         server.shell(name="Reload PostgREST (SIGUSR2)", commands=[host_script(app, "reload-postgrest")])
     if plan.reload_edge:
         server.shell(name="Reload the TLS edge (caddy reload)", commands=[host_script(app, "reload-edge")])
+
+
+def operator() -> str:
+    """Who applies a migration, for the ledger: the controller's user@host."""
+    return f"{getpass.getuser()}@{socket.gethostname()}"
 
 
 def _apply_sql(settings: Settings) -> None:

@@ -67,7 +67,7 @@ if command -v curl >/dev/null 2>&1; then
 fi
 db=$(docker ps -q --filter label=com.docker.compose.project=pgst --filter label=com.docker.compose.oneoff=False --filter label=com.docker.compose.service=db)
 if [ -n "$db" ]; then
-  echo "sqldigest $(docker exec "$db" sh -c 'psql -X -tA -U "$POSTGRES_USER" -d "$POSTGRES_DB" -c "$0"' 'SELECT coalesce(obj_description(oid, '"'"'pg_namespace'"'"'), '"'"''"'"') FROM pg_namespace WHERE nspname = '"'"'auth_guard'"'"'' 2>/dev/null)"
+  docker exec "$db" sh -c 'psql -X -tA -U "$POSTGRES_USER" -d "$POSTGRES_DB" -c "$0" -c "$1"' 'SELECT '"'"'sqldigest '"'"' || coalesce(obj_description(oid, '"'"'pg_namespace'"'"'), '"'"''"'"') FROM pg_namespace WHERE nspname = '"'"'auth_guard'"'"'' 'SELECT '"'"'ledger '"'"' || encode(sha256(convert_to(coalesce(string_agg(version::text || '"'"' '"'"' || sha256 || E'"'"'\\n'"'"', '"'"''"'"' ORDER BY version), '"'"''"'"'), '"'"'UTF8'"'"')), '"'"'hex'"'"') FROM stack_meta.migrations' 2>/dev/null
 fi
 exit 0"""
 

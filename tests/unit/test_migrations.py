@@ -7,6 +7,7 @@ import hashlib
 
 import pytest
 
+from postgrest_stack import migrations
 from postgrest_stack.migrations import (
     Applied,
     Migration,
@@ -265,3 +266,18 @@ def test_listing_agrees_with_pending(tmp_path):
 def test_listing_of_nothing(tmp_path):
     assert listing([], {"db-1": []}) == (
         "migration  db-1\n(no migrations in the folder, none applied)\n\ndb-1: 0 applied, 0 pending\n")
+
+
+def test_a_file_that_is_not_utf8_is_refused(tmp_path):
+    (tmp_path / "0001_latin1.sql").write_bytes("SELECT 'caf\xe9';\n".encode("latin-1"))
+    with pytest.raises(migrations.MigrationError, match=r"^migration 0001_latin1.sql in .* is not UTF-8 text"):
+        migrations.scan(tmp_path)
+
+
+def test_the_rendered_files_digest_as_the_folder(tmp_path):
+    (tmp_path / "0002_b.sql").write_text("SELECT 2;\n")
+    (tmp_path / "0001_a.sql").write_text("SELECT 1;\n")
+    found = migrations.scan(tmp_path)
+    files = {f"migrations/{m.name}": m.content for m in found} | {"sql/01-roles.sql": b"x"}
+    assert migrations.digest_of_files(files) == migrations.folder_digest(found)
+    assert migrations.digest_of_files({}) == migrations.ledger_digest([])

@@ -52,8 +52,9 @@ def test_nothing_changed_means_nothing_to_do(files):
 def test_bare_host_gets_everything(files):
     plan = planning.make_plan(files, probe.HostState())
     assert plan.install_docker and plan.start_docker
-    # Every directory but the TLS edge's (tls_mode off).
-    assert set(plan.directories) == set(DIRECTORIES) - {"edge", "edge/tls"}
+    # Every directory but the TLS edge's (tls_mode off) and migrations/ (the project's
+    # folder holds none).
+    assert set(plan.directories) == set(DIRECTORIES) - {"edge", "edge/tls", "migrations"}
     assert set(plan.files) == set(files)
     assert plan.up and plan.sql and plan.gate and not plan.reload
 

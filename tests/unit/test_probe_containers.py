@@ -230,10 +230,10 @@ def two_stacks() -> list[dict]:
     """This host runs the stack 'blue' and, beside it, one under the default name."""
     return [
         container(1, "db", "running", "2026-01-01T00:00:00Z", "postgres:15.14-bookworm", "1", health="healthy",
-                  ExecOutput="sql-digest:blue"),
+                  ExecOutput="sqldigest sql-digest:blue"),
         container(2, "postgrest", "running", "2026-01-01T00:00:01Z", PGRST, "2"),
         container(3, "db", "running", "2026-01-01T00:00:00Z", "postgres:15.14-bookworm", "3", health="healthy",
-                  project="postgrest", ExecOutput="sql-digest:default"),
+                  project="postgrest", ExecOutput="sqldigest sql-digest:default"),
         container(4, "postgrest", "exited", "2026-01-01T00:00:01Z", PGRST, "4", project="postgrest"),
         # compose's one-off `run` container of blue: never a service.
         container(5, "postgrest", "running", "2026-01-03T00:00:00Z", PGRST, "5", oneoff="True"),

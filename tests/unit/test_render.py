@@ -21,8 +21,8 @@ def test_layout_modes_and_secret_flags(data, secrets):
     files = rendered(data, secrets)
     assert set(files) == {
         "compose.yaml", ".env", "postgrest/postgrest.conf",
-        "sql/01-roles.sql", "sql/02-api.sql", "sql/03-pre-request.sql",
-        "bin/compose", "bin/apply-sql", "bin/health-gate", "bin/reload-postgrest", "bin/prove-keys",
+        "sql/01-roles.sql", "sql/02-api.sql", "sql/03-pre-request.sql", "sql/04-migrations.sql",
+        "bin/compose", "bin/apply-sql", "bin/migrate", "bin/health-gate", "bin/reload-postgrest", "bin/prove-keys",
         "db/superuser-password", ".digest-key",
     }
     assert all(f.mode == (0o700 if n.startswith("bin/") else 0o600) for n, f in files.items())
