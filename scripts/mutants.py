@@ -78,6 +78,8 @@ GATE = "tests/unit/test_health_gate_script.py"
 PRE_REQUEST = "tests/contract/test_postgrest_contract.py::test_pre_request_refuses_weak_tokens"
 RERUN = "tests/unit/test_plan.py::test_nothing_changed_means_nothing_to_do"
 GUARD_REFUSAL = "  IF NOT claims ? '{claim}' THEN\n    RAISE SQLSTATE 'PT401' USING MESSAGE = 'JWT has no {claim} claim';\n  END IF;\n"
+MIGRATIONS = "tests/unit/test_migrations.py"
+MIGRATE = "tests/contract/test_migrate_script.py"
 IMAGE_LOAD = "tests/unit/test_image_load.py"
 PROOF = "tests/unit/test_key_proof.py"
 SKEW = "tests/contract/test_key_proof_skew.py"
@@ -318,7 +320,8 @@ MUTANTS: tuple[Mutant, ...] = (
            [f"{PROOF}::test_no_clock_skew_makes_the_tokens_refused_for_their_claims",
             f"{SKEW}::test_a_file_read_as_a_secret_fails_the_proof_whatever_the_skew"]),
     mutant("key proof: any 401 counts as read as keys", "templates/bin/prove-keys.j2",
-           '        [ "$why" = "$refused" ] && continue\n', "        continue\n",
+           """        case "$why" in {% for text in pgrst.signature_failures %}'{{ text }}'{{ "|" if not loop.last }}"""
+           """{% endfor %}) continue ;; esac\n""", "        continue\n",
            "'401 means refused': a 401 for the claims (expired, issued in the future) comes after the "
            "signature was verified, i.e. from a file read as a secret",
            [f"{PROOF}::test_any_other_answer_fails_closed_with_one_line",
@@ -490,7 +493,8 @@ MUTANTS: tuple[Mutant, ...] = (
            ["tests/unit/test_alerts.py::test_a_hung_alert_command_is_stopped_with_what_it_started"]),
     # --- the probe reads the stack its settings name (a default value hid each of these)
     mutant("probe: compose's default project name", "tasks/probe_host.py",
-           "stack_name=settings.stack_name,", 'stack_name=settings.app_dir.rstrip("/").rsplit("/", 1)[-1],',
+           "arguments = dict(app_dir=settings.app_dir, stack_name=settings.stack_name,",
+           'arguments = dict(app_dir=settings.app_dir, stack_name=settings.app_dir.rstrip("/").rsplit("/", 1)[-1],',
            "compose's own default project (the directory's name) assumed: the same 'postgrest' for the default "
            "app_dir and stack_name, another stack's containers or none for any other",
            [f"{PROBE_CONTAINERS}::test_the_probe_reads_the_stack_its_settings_name"]),
@@ -555,6 +559,138 @@ MUTANTS: tuple[Mutant, ...] = (
            '                rotation.outcome = f"{target.name}: the rotation stopped before it reported"\n', "",
            "a rotation that raised stays 'not run': the next host's operation runs it again",
            ["tests/unit/test_rotation_order.py::test_a_rotation_that_raised_is_never_run_again_by_the_next_host"]),
+    # --- issue 20: the migrations folder's rules
+    mutant("migrations: ordered by file name", "postgrest_stack/migrations.py",
+           "return sorted(found.values(), key=lambda m: m.version)", "return sorted(found.values(), key=lambda m: m.name)",
+           "sorting the files by name, as a directory listing does: 10000_x.sql then runs before 9999_y.sql",
+           [f"{MIGRATIONS}::test_files_are_ordered_by_number_not_by_name"],
+           also=(Edit("postgrest_stack/migrations.py",
+                      "new = [m for m in sorted(migrations, key=lambda m: m.version) if m.version not in applied_versions]",
+                      "new = [m for m in sorted(migrations, key=lambda m: m.name) if m.version not in applied_versions]"),)),
+    mutant("migrations: an edited applied file accepted", "postgrest_stack/migrations.py",
+           "if migration.sha256 != row.sha256:", "if not row.sha256:",
+           "checking the ledger recorded a digest instead of comparing it with the file's: an applied migration "
+           "edited afterwards is silently skipped, so databases applied before and after the edit differ",
+           [f"{MIGRATIONS}::test_an_applied_file_that_changed_is_refused_with_both_digests"]),
+    mutant("migrations: below-highest file accepted", "postgrest_stack/migrations.py",
+           "highest = rows[-1]", "highest = rows[0]",
+           "the wrong end of the sorted ledger: a file merged late with a lower number than one already applied "
+           "runs after it on that database but before it on a fresh one",
+           [f"{MIGRATIONS}::test_a_new_file_numbered_below_the_highest_applied_one_is_refused"]),
+    mutant("migrations: duplicate numbers accepted", "postgrest_stack/migrations.py",
+           "if other is not None:", "if other is not None and other.name == migration.name:",
+           "duplicates looked for by file name, which a folder never repeats: of 0007_a.sql and 0007_b.sql one "
+           "silently wins and the other is never applied",
+           [f"{MIGRATIONS}::test_two_files_with_the_same_number_are_refused_naming_both"]),
+    mutant("migrations: no-transaction marker ignored", "postgrest_stack/migrations.py",
+           "no_transaction=first_line == NO_TRANSACTION,", "no_transaction=False,",
+           "every file run in a transaction: CREATE INDEX CONCURRENTLY then always fails",
+           [f"{MIGRATIONS}::test_only_an_exact_first_line_runs_outside_a_transaction[marker]"]),
+    mutant("migrations: missing applied file accepted", "postgrest_stack/migrations.py",
+           "if migration is None or migration.name != row.name:", "if migration is not None and migration.name != row.name:",
+           "an applied migration deleted from the folder goes unnoticed: a fresh database then lacks what the "
+           "others have",
+           [f"{MIGRATIONS}::test_an_applied_file_missing_from_the_folder_is_refused"]),
+    # --- bin/migrate: one lock, the ledger check, transactions, the owner, the reload
+    mutant("migrate: no advisory lock", "templates/bin/migrate.j2",
+           "SELECT pg_advisory_lock({{ migrate_lock }}) AS locked \\gset\n",
+           "",
+           "the lock forgotten (or taken per file, after the ledger check): two deploys at once both find a "
+           "migration pending and both run it",
+           [f"{MIGRATE}::test_two_runs_at_once_never_apply_a_migration_twice"]),
+    mutant("migrate: the ledger not checked before a file runs", "templates/bin/migrate.j2",
+           "SELECT EXISTS (SELECT FROM {{ ledger_table }} WHERE version = $number) AS done \\\\gset",
+           "SELECT false AS done \\\\gset",
+           "every file treated as pending: a rerun applies each migration again (an ALTER TABLE ... ADD COLUMN "
+           "fails, a data fix runs twice)",
+           [f"{MIGRATE}::test_pending_migrations_apply_once_in_numeric_order"]),
+    mutant("migrate: the no-transaction marker ignored", "templates/bin/migrate.j2",
+           "  [ \"$(head -n 1 \"$stage/migrations/$1\" | sed 's/[[:space:]]*$//')\" = "
+           "{{ no_transaction_marker | shell }} ]\n",
+           "  false\n",
+           "every file wrapped in BEGIN/COMMIT: CREATE INDEX CONCURRENTLY can never be applied",
+           [f"{MIGRATE}::test_a_no_transaction_file_runs_outside_one"]),
+    mutant("migrate: the marker compared with its trailing white space", "templates/bin/migrate.j2",
+           "  [ \"$(head -n 1 \"$stage/migrations/$1\" | sed 's/[[:space:]]*$//')\" = ",
+           "  [ \"$(head -n 1 \"$stage/migrations/$1\")\" = ",
+           "the controller (migrations.py) strips the first line's trailing white space, the host did not: a "
+           "marker followed by a space or a CR (a file saved on Windows) runs in a transaction and fails",
+           [f"{MIGRATE}::test_a_no_transaction_file_runs_outside_one"]),
+    mutant("migrate: psql goes on after an error", "templates/bin/migrate.j2",
+           "\\set ON_ERROR_STOP on\n\\set VERBOSITY terse\n",
+           "\\set VERBOSITY terse\n",
+           "psql's default: a failing statement is reported and the run goes on, so later migrations run after a "
+           "failed one, a failed no-transaction file is recorded as applied, and the script exits 0",
+           [f"{MIGRATE}::test_a_failing_migration_rolls_back_whole_and_stops_the_run",
+            f"{MIGRATE}::test_a_no_transaction_file_runs_outside_one"]),
+    mutant("migrate: no transaction per file", "templates/bin/migrate.j2",
+           "    if no_transaction \"$name\"; then\n",
+           "    if true; then\n",
+           "each file run statement by statement in autocommit: a file failing halfway leaves its first "
+           "statements applied, and a rerun of the fixed file fails on them",
+           [f"{MIGRATE}::test_a_failing_migration_rolls_back_whole_and_stops_the_run"]),
+    mutant("migrate: a file's own COMMIT not noticed", "templates/bin/migrate.j2",
+           "SELECT pg_current_xact_id() = :'xact'::xid8 AS intact \\\\gset",
+           "SELECT true AS intact \\\\gset",
+           "a file with its own BEGIN/COMMIT ends the run's transaction: what follows runs as the superuser "
+           "and the row is recorded outside the file's transaction, with no word about it",
+           [f"{MIGRATE}::test_a_file_that_ends_its_own_transaction_is_not_recorded"]),
+    mutant("migrate: files run as the superuser", "templates/bin/migrate.j2",
+           "SET LOCAL ROLE {{ s.db_owner_role }};\n",
+           "",
+           "SET ROLE forgotten: what migrations create belongs to the superuser, not the owner role",
+           [f"{MIGRATE}::test_what_migrations_create_belongs_to_the_owner_role"]),
+    mutant("migrate: no-transaction files run as the superuser", "templates/bin/migrate.j2",
+           "SET ROLE {{ s.db_owner_role }};\n",
+           "",
+           "SET ROLE forgotten in the branch outside a transaction only",
+           [f"{MIGRATE}::test_a_no_transaction_file_runs_outside_one"]),
+    mutant("migrate: PostgREST not told to reload its schema", "templates/bin/migrate.j2",
+           "NOTIFY pgrst, 'reload schema';\n",
+           "",
+           "the NOTIFY forgotten: a new table is not in PostgREST's schema cache (no OpenAPI path, a POST is "
+           "refused with 404) until PostgREST restarts",
+           [f"{MIGRATE}::test_postgrest_serves_a_migrated_table_with_the_grants_it_gives"]),
+    # --- sql/04-migrations.sql: the owner role, the hand-over, the ledger's privileges
+    mutant("04: what the project SQL made in the schema stays the superuser's", "templates/sql/04-migrations.sql.j2",
+           "    EXECUTE format('ALTER %s %s OWNER TO %I', item.kind, item.name, {{ s.db_owner_role | literal }});\n"
+           "  END LOOP;\n  FOR item IN",
+           "    NULL;\n  END LOOP;\n  FOR item IN",
+           "only the schema handed over: an existing stack's api.todos stays the superuser's, and the first "
+           "migration that alters it fails with 'must be owner of table todos'",
+           [f"{MIGRATE}::test_the_schema_and_what_the_project_sql_made_there_belong_to_the_owner"]),
+    mutant("04: the external admin not made a member of the owner role", "templates/sql/04-migrations.sql.j2",
+           "    EXECUTE format('GRANT %I TO %I', {{ s.db_owner_role | literal }}, current_user);\n",
+           "    NULL;\n",
+           "fine as a superuser, but a hosted database's CREATEROLE admin may neither hand the schema to the "
+           "owner nor SET ROLE to it: the project SQL fails there",
+           [f"{MIGRATE}::test_a_managed_database_admin_without_superuser_applies_them"]),
+    mutant("04: the ledger readable by every role", "templates/sql/04-migrations.sql.j2",
+           "REVOKE ALL ON {{ ledger_table }} FROM PUBLIC;\n",
+           "GRANT USAGE ON SCHEMA {{ ledger_schema }} TO PUBLIC;\nGRANT SELECT ON {{ ledger_table }} TO PUBLIC;\n",
+           "a grant copied from a table meant to be read: PostgREST's roles and the owner role (so any "
+           "migration) read the ledger",
+           [f"{MIGRATE}::test_what_migrations_create_belongs_to_the_owner_role"]),
+    # --- issue 20: the deploy's side of the migrations
+    mutant("plan: migrations never run once the ledger exists", "postgrest_stack/plan.py",
+           "plan.migrate = applies_sql and state.ledger_digest != migrations.digest_of_files(",
+           "plan.migrate = applies_sql and state.ledger_digest is None and migrations.digest_of_files(",
+           "'the ledger is there, so they were applied': a new migration is never applied",
+           ["tests/unit/test_plan_migrations.py::test_a_ledger_behind_the_folder_migrates_after_the_files"]),
+    mutant("plan: files the folder dropped stay on the host", "postgrest_stack/plan.py",
+           "if name.startswith(migrations.HOST_DIR + \"/\") and found.kind == \"f\" and name not in files)",
+           "if False)",
+           "a pending migration deleted from the folder would still be applied from the host's copy",
+           ["tests/unit/test_plan_migrations.py::test_a_file_the_folder_dropped_is_removed_from_the_host"]),
+    mutant("render: migrations not shipped", "postgrest_stack/render.py",
+           "            files[f\"{migrations.HOST_DIR}/{migration.name}\"] = RenderedFile(migration.content, 0o600)\n",
+           "            pass\n",
+           "the folder read but never put on the host: bin/migrate finds nothing to apply",
+           ["tests/unit/test_plan_migrations.py::test_the_folder_is_shipped_where_the_sql_is_applied"]),
+    mutant("status: a ledger behind the folder not reported", "postgrest_stack/status.py",
+           "            if state.ledger_digest != folder:", "            if False:",
+           "status comparing files only: migrations never applied show ok",
+           ["tests/unit/test_plan_migrations.py::test_status_reports_a_ledger_behind_the_folder"]),
 )
 
 
