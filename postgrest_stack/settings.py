@@ -987,7 +987,14 @@ def _check_together(settings: Settings, public_api_url_given: bool) -> None:
     if settings.db_owner_role == "authenticator":
         raise SettingsError("setting 'db_owner_role' must not be 'authenticator' (the migrations' owner is neither "
                             "the superuser nor one of PostgREST's roles)")
+    if settings.db_schema in PROJECT_SCHEMAS:
+        raise SettingsError(f"setting 'db_schema' must not be {settings.db_schema!r}: that schema is the project's "
+                            "(the pre-request guard, the migrations ledger) and PostgREST must never expose it")
     _check_ports(settings)
+
+
+#: The project's own schemas (render.GUARD_SCHEMA, migrations.LEDGER_SCHEMA), never exposed.
+PROJECT_SCHEMAS = ("auth_guard", "stack_meta")
 
 
 def _check_topology(settings: Settings) -> None:

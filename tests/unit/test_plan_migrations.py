@@ -54,3 +54,14 @@ def test_status_reports_a_ledger_behind_the_folder(files, data, tmp_path, ledger
     report = status.host_report("db-1", settings.resolve(dict(data, migrations_dir=str(tmp_path))), files, state,
                                 tenant)
     assert any(d.kind == "migrations" for d in report.drift) is drifts
+
+
+@pytest.mark.parametrize("schema", ["stack_meta", "auth_guard"])
+def test_the_projects_own_schemas_are_never_exposed(data, schema):
+    with pytest.raises(settings.SettingsError, match=f"^setting 'db_schema' must not be '{schema}': that schema is "
+                                                      "the project's"):
+        settings.resolve(dict(data, db_schema=schema))
+
+
+def test_the_project_schema_names_are_the_ones_in_use():
+    assert set(settings.PROJECT_SCHEMAS) == {render.GUARD_SCHEMA, migrations.LEDGER_SCHEMA}
