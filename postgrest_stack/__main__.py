@@ -13,6 +13,8 @@
                                                              1 drift or not ready, 2 not checked
   migration new NAME [--dir DIR]                             write the next numbered migration file
                                                              (default DIR: migrations_dir's default)
+  migration list INVENTORY [--limit HOST|GROUP ...]          read-only: the folder against each
+                                                             database's ledger
 
 Errors are one line on stderr and exit status 1 (status: 2).
 """
@@ -21,7 +23,7 @@ from __future__ import annotations
 
 import sys
 
-if __name__ == "__main__" and sys.argv[1:2] == ["status"]:
+if __name__ == "__main__" and (sys.argv[1:2] == ["status"] or sys.argv[1:3] == ["migration", "list"]):
     # status drives pyinfra's API, which runs SSH in gevent greenlets: patch the stdlib
     # before anything imports it, as pyinfra's own command line does.
     from gevent import monkey
@@ -140,6 +142,12 @@ def cmd_status(args) -> int:
     return report.exit_code
 
 
+def cmd_migration_list(args) -> None:
+    from tasks import fleet_status
+
+    print(fleet_status.ledgers(args.inventory, parse_data_args(args.data), args.limit), end="")
+
+
 def cmd_migration_new(args) -> None:
     """Write the next numbered migration (after the folder's highest, 0001 first) with a
     short header; never over an existing file. Prints its path."""
@@ -222,6 +230,12 @@ def build_parser() -> argparse.ArgumentParser:
     new.add_argument("--dir", help="the migrations folder (default: migrations_dir's default, from the "
                                    "project root)")
     new.set_defaults(func=cmd_migration_new)
+    listed = migration_sub.add_parser("list", help="read-only: the folder against each database's ledger")
+    listed.add_argument("inventory", help="pyinfra inventory file, e.g. inventories/prod.py")
+    listed.add_argument("--limit", action="append", default=[], metavar="HOST|GROUP",
+                        help="only these hosts or groups (as pyinfra's --limit)")
+    listed.add_argument("--data", action="append", default=[], metavar="KEY=VALUE", help="override host data")
+    listed.set_defaults(func=cmd_migration_list)
     return parser
 
 

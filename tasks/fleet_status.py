@@ -15,6 +15,7 @@ greenlets), as ``python -m postgrest_stack status`` does.
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 from fnmatch import fnmatch
 from typing import Any, Iterable
 
@@ -27,11 +28,13 @@ from pyinfra.api.state import BaseStateCallback
 from pyinfra.context import ctx_config, ctx_host, ctx_state
 from pyinfra_cli.inventory import make_inventory_from_files
 
-from postgrest_stack import PROJECT_ROOT, jwks, project_path, render, secrets, settings, status
+from postgrest_stack import PROJECT_ROOT, jwks, migrations, project_path, render, secrets, settings, status
 from postgrest_stack.host_data import group_data_dirs, origin_finder
+from postgrest_stack.images import compose_references
 from postgrest_stack.plan import with_jwks
 from postgrest_stack.probe import HostState
-from tasks.facts import StackProbe
+from postgrest_stack.render import external_conninfo
+from tasks.facts import LedgerRows, StackProbe
 from tasks.probe_host import probe_arguments
 
 
@@ -87,8 +90,10 @@ def _tenant(url: str, timeout: int, cache: dict[str, status.TenantKeys]) -> stat
     return cache[url]
 
 
-def run(inventory_file: str, override_data: dict[str, Any], limit: Iterable[str] = ()) -> status.FleetReport:
-    """Probe the selected hosts and compare each with render and the tenant's keys."""
+@contextmanager
+def _session(inventory_file: str, override_data: dict[str, Any], limit: Iterable[str]):
+    """pyinfra's state for the selected hosts (not connected yet), its log kept quiet:
+    ``(state, chosen hosts, connect errors, quiet log)``."""
     if not project_path(inventory_file).is_file():
         raise settings.SettingsError(f"{inventory_file}: no such inventory file")
     quiet = _Quiet()
@@ -105,10 +110,64 @@ def run(inventory_file: str, override_data: dict[str, Any], limit: Iterable[str]
             state.init(inventory, config, initial_limit=chosen)
             connect_errors = _ConnectErrors()
             state.add_callback_handler(connect_errors)
-            return _report(state, inventory_file, chosen, connect_errors, quiet)
+            yield state, chosen, connect_errors, quiet
     finally:
         pyinfra_logger.handlers[:], pyinfra_logger.propagate, level = saved
         pyinfra_logger.setLevel(level)
+
+
+def run(inventory_file: str, override_data: dict[str, Any], limit: Iterable[str] = ()) -> status.FleetReport:
+    """Probe the selected hosts and compare each with render and the tenant's keys."""
+    with _session(inventory_file, override_data, limit) as (state, chosen, connect_errors, quiet):
+        return _report(state, inventory_file, chosen, connect_errors, quiet)
+
+
+def ledgers(inventory_file: str, override_data: dict[str, Any], limit: Iterable[str] = ()) -> str:
+    """``migration list``: the folder against the ledger of each selected host that
+    applies the SQL (the db hosts; api hosts of an external database), read-only."""
+    with _session(inventory_file, override_data, limit) as (state, chosen, connect_errors, quiet):
+        dirs = group_data_dirs(PROJECT_ROOT, inventory_file)
+        resolved_by_host = {}
+        for host in chosen:
+            resolved = settings.resolve(host.data.dict(), origin=origin_finder(
+                host, inventory_file=inventory_file, group_data_dirs=dirs, cwd=PROJECT_ROOT))
+            if resolved.applies_sql:
+                resolved_by_host[host.name] = resolved
+        if not resolved_by_host:
+            raise settings.SettingsError("no selected host applies SQL (no db host, no api host of an external "
+                                         "database): no ledger to list")
+        folder = migrations.scan(project_path(next(iter(resolved_by_host.values())).migrations_dir))
+        try:
+            connect_all(state)
+        except PyinfraError:
+            pass  # every host failed to connect: each is named below
+
+        def rows(host):
+            resolved = resolved_by_host[host.name]
+            external = ((compose_references(resolved)["db"], external_conninfo(resolved))
+                        if resolved.external_db_uri else None)
+            with ctx_host.use(host):
+                return get_fact(state, host, LedgerRows, kwargs=dict(
+                    app_dir=resolved.app_dir, stack_name=resolved.stack_name, external=external),
+                    apply_failed_hosts=False)
+
+        found: dict[str, list[migrations.Applied] | str] = {}
+        hosts = [host for host in chosen if host.name in resolved_by_host]
+        greenlets = {host: state.pool.spawn(rows, host) for host in hosts if host in state.active_hosts}
+        for greenlet in greenlets.values():
+            greenlet.join()
+        for host in hosts:
+            greenlet = greenlets.get(host)
+            value = greenlet.value if greenlet is not None and greenlet.successful() else None
+            if isinstance(value, list):
+                found[host.name] = [migrations.Applied(version, name, sha) for version, sha, name in value]
+            elif greenlet is None:
+                found[host.name] = connect_errors.errors.get(host.name) or "could not connect"
+            else:
+                found[host.name] = ("no ledger read (a stack not deployed yet, or its database not answering): "
+                                    f"{quiet.errors.get(host.name, 'the command failed')}")
+        disconnect_all(state)
+        return migrations.listing(folder, found)
 
 
 def _report(state: State, inventory_file: str, chosen: list, connect_errors: _ConnectErrors,
@@ -125,7 +184,7 @@ def _report(state: State, inventory_file: str, chosen: list, connect_errors: _Co
                                                                    group_data_dirs=dirs, cwd=PROJECT_ROOT))
             found = secrets.load({**data, "generate_secrets": False})
             files = render.render(resolved, found)
-        except settings.SettingsError as error:
+        except (settings.SettingsError, migrations.MigrationError) as error:
             reports[host.name] = status.unknown(host.name, str(error), str(data.get("stack_role", "")))
             continue
         tenant = _tenant(resolved.jwks_url, resolved.jwks_fetch_timeout, tenants)

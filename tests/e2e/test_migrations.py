@@ -9,12 +9,15 @@ A scenario: the tests run in file order on one host and build on each other.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 
 import pytest
 import requests
 
-from tests.e2e.harness import Target, bearer
+from tests.conftest import ROOT
+from tests.e2e.harness import Target, _environment, bearer, write_inventory
 
 APPLY = "PostgREST stack | Apply migrations"
 ORDERS = """CREATE TABLE orders (
@@ -108,3 +111,19 @@ def test_a_failing_migration_stops_the_run_naming_file_and_line_then_applies_onc
     run = target.deploy().check()
     assert APPLY in run.changed
     assert served(target, "/orders?select=flag").json() == [{"flag": None}]
+
+
+def test_migration_list_shows_the_folder_against_the_ledger(target):
+    (target.folder / "0004_later.sql").write_text("SELECT 1;\n")
+    try:
+        done = subprocess.run([sys.executable, "-m", "postgrest_stack", "migration", "list",
+                               str(write_inventory([target]))], cwd=ROOT, env=_environment([target], None),
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        lines = done.stdout.splitlines()
+        assert lines[0].split() == ["migration", "mig"]
+        assert [line.split() for line in lines[1:5]] == [["0001_orders.sql", "applied"], ["0002_note.sql", "applied"],
+                                                         ["0003_flag.sql", "applied"], ["0004_later.sql", "pending"]]
+        assert "mig: 3 applied, 1 pending" in done.stdout
+    finally:
+        (target.folder / "0004_later.sql").unlink()
