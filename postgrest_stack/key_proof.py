@@ -40,6 +40,11 @@ REFUSED = "401"
 #: could run with turns it into "JWT expired".
 LIFETIME_SECONDS = 366 * 24 * 3600
 #: How often bin/prove-keys sends each token (a reload takes effect asynchronously).
+#: What the proof and the smoke token ask for: the OpenAPI root, which every PostgREST
+#: serves whatever the schema holds (no table of the operator's is needed). PostgREST
+#: verifies a token before it routes, so the root answers for the signature like any path.
+PROOF_PATH = "/"
+
 ROUNDS = 2
 
 

@@ -179,6 +179,7 @@ def render(settings: Settings, secrets: dict[str, str]) -> dict[str, RenderedFil
         "external_conninfo": external_conninfo(settings),
         "images": compose_references(settings),
         "rounds": key_proof.ROUNDS,
+        "proof_path": key_proof.PROOF_PATH,
         "guard_body_tag": dollar_quote_tag(settings.jwt_issuer),
         # The operator's migrations (bin/migrate): the ledger, never exposed by PostgREST,
         # and the advisory lock key one run holds from its first check to its last row.

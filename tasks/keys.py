@@ -74,7 +74,8 @@ def _replace_key_file(target: Host, app: str, *, content: bytes | None = None, s
 
 def smoke_command(settings: Settings) -> str:
     """GET the API from the host with the token's header read from stdin (never argv)."""
-    return f"curl -s -o /dev/null -m 5 -w '%{{http_code}}' -H @- {shlex.quote(smoke_url(settings) + '/todos?limit=1')}"
+    return (f"curl -s -o /dev/null -m 5 -w '%{{http_code}}' -H @- "
+            f"{shlex.quote(smoke_url(settings) + key_proof.PROOF_PATH)}")
 
 
 def _smoke(target: Host, settings: Settings, smoke_token_command: str) -> str | None:

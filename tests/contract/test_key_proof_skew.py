@@ -35,7 +35,9 @@ def live(api):
 
 
 def get(process, token: str) -> requests.Response:
-    return requests.get(f"{process.base_url}/todos?limit=1", headers={"Authorization": f"Bearer {token}"}, timeout=5)
+    """What bin/prove-keys asks (key_proof.PROOF_PATH, the OpenAPI root)."""
+    return requests.get(f"{process.base_url}{key_proof.PROOF_PATH}", headers={"Authorization": f"Bearer {token}"},
+                        timeout=5)
 
 
 def load(live, content: bytes, ready) -> None:

@@ -37,7 +37,7 @@ def test_host_scripts(resolved):
 
 def test_smoke_command_reads_the_token_from_stdin(resolved):
     assert keys.smoke_command(resolved) == \
-        "curl -s -o /dev/null -m 5 -w '%{http_code}' -H @- 'http://127.0.0.1:3000/todos?limit=1'"
+        "curl -s -o /dev/null -m 5 -w '%{http_code}' -H @- http://127.0.0.1:3000/"
 
 
 def test_probe_command(resolved):

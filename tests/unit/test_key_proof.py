@@ -119,7 +119,7 @@ def test_a_401_for_the_signature_passes_and_each_token_goes_on_stdin_only(prove,
     assert done.stdout == f"key proof: ok (HS256 tokens made of the key file were refused for their signature: " \
                           f"{SIGNATURE_12})\n"
     argv, stdin = prove.sent()
-    url = f"{render.smoke_url(settings.resolve(data))}/todos?limit=1"
+    url = f"{render.smoke_url(settings.resolve(data))}/"
     # Each token, each round, as a header read from stdin; never on a command line.
     assert argv.splitlines() == [f"-s -o /dev/null -D - -m 5 -w \\n%{{http_code}} -H @- {url}"] * 2 * key_proof.ROUNDS
     assert stdin.splitlines() == ["Authorization: Bearer t0k3n-one", "Authorization: Bearer t0k3n-two"] * key_proof.ROUNDS
