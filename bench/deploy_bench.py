@@ -15,13 +15,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.reruns import no_change_reruns, remote_commands  # noqa: E402
 from tests.e2e.harness import Target  # noqa: E402
 from tests.harness.auth0 import JwksEndpoint, Tenant  # noqa: E402
-
-
-def remote_commands(target: Target, since: int) -> int:
-    """Commands the sshd ran since log offset ``since`` (one per exec channel)."""
-    return target.sshd.log()[since:].count("Starting session: command")
 
 
 def main() -> None:
@@ -36,14 +32,7 @@ def main() -> None:
             target.deploy().check()
             first = time.monotonic() - started
             first_commands = remote_commands(target, 0)
-            reruns, commands = [], []
-            for _ in range(args.reruns):
-                offset = len(target.sshd.log())
-                started = time.monotonic()
-                run = target.deploy().check()
-                reruns.append(time.monotonic() - started)
-                commands.append(remote_commands(target, offset))
-                assert run.changed == [], run.changed
+            reruns, commands = no_change_reruns(target, args.reruns)
         finally:
             target.destroy()
     print(f"first deploy (images present):   {first:6.2f} s")

@@ -21,12 +21,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.reruns import no_change_reruns  # noqa: E402
 from tests.e2e.harness import Target  # noqa: E402
 from tests.harness.auth0 import JwksEndpoint, Tenant  # noqa: E402
-
-
-def remote_commands(target: Target, since: int) -> int:
-    return target.sshd.log()[since:].count("Starting session: command")
 
 
 def add(folder: Path, first: int, count: int) -> None:
@@ -58,14 +55,7 @@ def main() -> None:
             fifty = timed(target)
             add(folder, 52, 149)
             timed(target)
-            reruns, commands = [], []
-            for _ in range(args.reruns):
-                offset = len(target.sshd.log())
-                started = time.monotonic()
-                run = target.deploy().check()
-                reruns.append(time.monotonic() - started)
-                commands.append(remote_commands(target, offset))
-                assert run.changed == [], run.changed
+            reruns, commands = no_change_reruns(target, args.reruns)
         finally:
             target.destroy()
     print(f"first deploy, no migration:            {baseline:6.2f} s")
