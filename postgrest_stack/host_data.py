@@ -72,11 +72,6 @@ def load_hosts(inventory_file: str, override_data: dict[str, Any]) -> list[Loade
                 for host in inventory]
 
 
-def hosts_data(inventory_file: str, override_data: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """``{host name: effective data}`` for every host of the inventory."""
-    return {host.name: host.data for host in load_hosts(inventory_file, override_data)}
-
-
 def one_host(inventory_file: str, override_data: dict[str, Any], host: str | None) -> LoadedHost:
     hosts = load_hosts(inventory_file, override_data)
     if not hosts:
@@ -87,11 +82,6 @@ def one_host(inventory_file: str, override_data: dict[str, Any], host: str | Non
         if loaded.name == host:
             return loaded
     raise SettingsError(f"{inventory_file}: no host named {host!r} (hosts: {', '.join(h.name for h in hosts)})")
-
-
-def one_host_data(inventory_file: str, override_data: dict[str, Any], host: str | None) -> tuple[str, dict[str, Any]]:
-    loaded = one_host(inventory_file, override_data, host)
-    return loaded.name, loaded.data
 
 
 # --- Where a key came from ----------------------------------------------------------------

@@ -61,11 +61,6 @@ SECRET_FILES = (".env", "db/superuser-password", "sql/01-roles.sql", edge.KEY_FI
 JWKS_FILE = "postgrest/jwks.json"
 
 
-def role_claim_jspath(claim: str) -> str:
-    """PostgREST's JSPath (12 to 14) for a top-level claim: ``.role`` or ``."https://x/role"``."""
-    return versions.role_claim_path(claim, "jspath")
-
-
 def conf_string(value: str) -> str:
     """Quote ``value`` for PostgREST's config file syntax.
 

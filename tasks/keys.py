@@ -19,7 +19,6 @@ not (the write is then skipped, and the old keys stay in jwks.json.prev).
 
 from __future__ import annotations
 
-import json
 import posixpath
 import shlex
 import subprocess
@@ -36,13 +35,6 @@ from postgrest_stack.settings import Settings
 from tasks import files
 
 SMOKE_ATTEMPTS = 10  # a reload is asynchronous: give it a few seconds to take effect
-
-
-def kids_of(raw: bytes | None) -> list[str]:
-    try:
-        return [key.get("kid", "?") for key in json.loads(raw or b"")["keys"]]
-    except (ValueError, KeyError, TypeError, AttributeError):
-        return []
 
 
 def summary(before: list[str], after: list[str]) -> str:
