@@ -11,14 +11,13 @@ from __future__ import annotations
 import http.client
 import http.server
 import json
-import socket
-import ssl
 import threading
 
 import pytest
 
 from postgrest_stack import render, settings
 from tests.harness import caddy
+from tests.harness.caddy import get_with_authorizations
 from tests.harness.certificates import TestCA
 from tests.harness.ports import free_port
 from tests.unit.conftest import group_defaults
@@ -92,19 +91,7 @@ def edge(ca, upstream, tmp_path_factory):
 
 def get(port: int, ca: TestCA, authorization: list[str]) -> tuple[int, bytes]:
     """GET /todos over HTTPS (HTTP/1.1) with each value as its own Authorization header."""
-    context = ssl.create_default_context(cafile=str(ca.pem_file))
-    raw = socket.create_connection(("127.0.0.1", port), timeout=10)
-    connection = http.client.HTTPConnection(HOST, port, timeout=10)
-    connection.sock = context.wrap_socket(raw, server_hostname=HOST)
-    try:
-        connection.putrequest("GET", "/todos")
-        for value in authorization:
-            connection.putheader("Authorization", value)
-        connection.endheaders()
-        response = connection.getresponse()
-        return response.status, response.read()
-    finally:
-        connection.close()
+    return get_with_authorizations("127.0.0.1", port, HOST, ca.pem_file, "/todos", authorization)
 
 
 @pytest.mark.parametrize("authorization", [[], [BEARER], [BASIC]], ids=["none", "bearer", "basic"])

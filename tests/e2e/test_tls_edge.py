@@ -18,7 +18,6 @@ A scenario per target: the tests run in file order and build on each other.
 from __future__ import annotations
 
 import hashlib
-import http.client
 import io
 import os
 import re
@@ -39,6 +38,7 @@ from urllib3.util.retry import Retry
 from postgrest_stack import render, settings
 from tests.e2e.harness import Target, bearer, run_pyinfra, run_status
 from tests.harness.auth0 import Tenant
+from tests.harness.caddy import get_with_authorizations
 from tests.harness.certificates import TestCA
 from tests.harness.load import RequestLoop
 from tests.harness.ports import free_port
@@ -208,21 +208,9 @@ def test_plain_http_answers_a_redirect_to_https(target):
 
 
 def raw_get(t: Target, ca, authorization: list[str]) -> tuple[int, bytes]:
-    """GET /todos over HTTPS with each value as its own Authorization header (requests
-    would merge repeated headers into one)."""
-    context = ssl.create_default_context(cafile=str(ca.pem_file))
-    connection = http.client.HTTPConnection(t.data["public_hostname"], t.data["edge_https_port"], timeout=10)
-    raw = socket.create_connection((EDGE_BIND, t.data["edge_https_port"]), timeout=10)
-    connection.sock = context.wrap_socket(raw, server_hostname=t.data["public_hostname"])
-    try:
-        connection.putrequest("GET", "/todos")
-        for value in authorization:
-            connection.putheader("Authorization", value)
-        connection.endheaders()
-        response = connection.getresponse()
-        return response.status, response.read()
-    finally:
-        connection.close()
+    """GET /todos over HTTPS with each value as its own Authorization header."""
+    return get_with_authorizations(EDGE_BIND, t.data["edge_https_port"], t.data["public_hostname"], ca.pem_file,
+                                   "/todos", authorization)
 
 
 def test_two_authorization_headers_are_refused_by_the_edge(target, tenant, ca):

@@ -9,15 +9,18 @@ added so that it listens on the test's own ports, on 127.0.0.1 only. Caddy's sto
 
 from __future__ import annotations
 
+import http.client
 import os
 import shutil
 import socket
+import ssl
 import subprocess
 import time
 from pathlib import Path
 
+from tests.harness.processes import stop
+
 RELEASE = "2.6.2"  # what Debian's build prints for `caddy version`
-STOP_TIMEOUT = 10  # seconds
 
 
 def caddy_binary() -> str:
@@ -96,14 +99,7 @@ class CaddyProcess:
 
     def stop(self) -> None:
         """SIGTERM, a bounded wait, then SIGKILL. Safe to call twice."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop(self.process)
 
     def _log_tail(self, lines: int = 30) -> str:
         try:
@@ -111,3 +107,22 @@ class CaddyProcess:
         except FileNotFoundError:
             tail = ""
         return f"\n--- caddy log tail ({self.log_path}) ---\n{tail}"
+
+
+def get_with_authorizations(address: str, port: int, hostname: str, ca_file: Path, path: str,
+                            authorization: list[str]) -> tuple[int, bytes]:
+    """GET ``path`` over HTTPS (HTTP/1.1) at ``address:port`` for ``hostname``, each value
+    its own Authorization header (requests would merge repeated headers into one)."""
+    context = ssl.create_default_context(cafile=str(ca_file))
+    raw = socket.create_connection((address, port), timeout=10)
+    connection = http.client.HTTPConnection(hostname, port, timeout=10)
+    connection.sock = context.wrap_socket(raw, server_hostname=hostname)
+    try:
+        connection.putrequest("GET", path)
+        for value in authorization:
+            connection.putheader("Authorization", value)
+        connection.endheaders()
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()

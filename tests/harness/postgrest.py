@@ -14,8 +14,9 @@ from pathlib import Path
 
 import requests
 
+from tests.harness.processes import stop
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-STOP_TIMEOUT = 10  # seconds
 
 
 def postgrest_binary() -> Path:
@@ -107,14 +108,7 @@ class PostgrestProcess:
 
     def stop(self) -> None:
         """SIGTERM, a bounded wait, then SIGKILL. Safe to call twice."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop(self.process)
 
     def _log_tail(self, lines: int = 40) -> str:
         tail = "\n".join(self.log_text().splitlines()[-lines:])
