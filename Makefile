@@ -37,8 +37,9 @@ images: system venv
 lint: venv
 	$(VENV)/bin/ruff check .
 
-# Lint, then every test: unit, contract, e2e (loopback targets) and fleet (systemd hosts).
-test: lint deps images
+# The Debian packages first (python3-venv among them: the virtualenv needs it on a bare
+# Debian 12), lint, then every test: unit, contract, e2e (loopback targets) and fleet.
+test: system lint deps images
 	$(PY) -m pytest
 
 # All but the fleet tests (production-shaped systemd hosts, the slowest).

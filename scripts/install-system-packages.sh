@@ -2,7 +2,7 @@
 # Install the Debian packages the test suite needs (the first step of `make test`).
 # Idempotent and quick when everything is there: apt runs only for what is missing.
 #
-#   PostgreSQL 15 (contract tests), Docker 20.10 + Compose v1 (e2e), sshd/ssh (e2e and
+#   python3 with venv (the virtualenv), PostgreSQL 15 (contract tests), Docker 20.10 + Compose v1 (e2e), sshd/ssh (e2e and
 #   fleet targets), mmdebstrap (stand-in and test-host images), apt-cacher-ng (the
 #   fleet hosts' route to Debian's archive), npm (the PostgREST binary, Auth0 Action tests),
 #   systemd (systemd-analyze verifies the units under ops/systemd; systemd need not run),
@@ -10,7 +10,7 @@
 #   edge's rendered Caddyfile run locally in tests/contract/test_edge_authorization.py).
 set -euo pipefail
 
-packages=(make curl postgresql-15 postgresql-client-15 docker.io docker-compose
+packages=(make curl python3 python3-venv postgresql-15 postgresql-client-15 docker.io docker-compose
           openssh-server openssh-client mmdebstrap iproute2 apt-cacher-ng systemd chromium caddy)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
 
