@@ -14,7 +14,8 @@
   migration new NAME [--dir DIR]                             write the next numbered migration file
                                                              (default DIR: migrations_dir's default)
   migration list INVENTORY [--limit HOST|GROUP ...]          read-only: the folder against each
-                                                             database's ledger
+                                                             database's ledger; exit 2 when one
+                                                             could not be read
 
 Errors are one line on stderr and exit status 1 (status: 2).
 """
@@ -142,10 +143,13 @@ def cmd_status(args) -> int:
     return report.exit_code
 
 
-def cmd_migration_list(args) -> None:
+def cmd_migration_list(args) -> int:
+    """Exit 0 when every selected database's ledger was read, 2 when one could not be."""
     from tasks import fleet_status
 
-    print(fleet_status.ledgers(args.inventory, parse_data_args(args.data), args.limit), end="")
+    listing, complete = fleet_status.ledgers(args.inventory, parse_data_args(args.data), args.limit)
+    print(listing, end="")
+    return 0 if complete else 2
 
 
 def cmd_migration_new(args) -> None:

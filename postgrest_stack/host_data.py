@@ -52,20 +52,34 @@ class LoadedHost:
     origin: Origin
 
 
-def load_hosts(inventory_file: str, override_data: dict[str, Any]) -> list[LoadedHost]:
-    """Every host of the inventory, in inventory order."""
+def read_inventory(inventory_file: str, override_data: dict[str, Any]):
+    """pyinfra's inventory of ``inventory_file`` (group_data and ``--data`` applied), as
+    ``pyinfra INVENTORY ...`` reads it; call within a pyinfra state. A missing file, or
+    one (or a group_data file) that does not load, is one line."""
     with warnings.catch_warnings():
         # pyinfra_cli monkey-patches the stdlib for gevent on import; nothing here uses
         # the network, so its warning about late patching is noise.
         warnings.simplefilter("ignore")
-        from pyinfra.api import State
-        from pyinfra.context import ctx_state
         from pyinfra_cli.inventory import make_inventory_from_files
 
     if not Path(inventory_file).is_file():
         raise SettingsError(f"{inventory_file}: no such inventory file")
+    try:
+        return make_inventory_from_files(inventory_file, override_data, cwd=str(PROJECT_ROOT))
+    except SyntaxError as error:
+        raise SettingsError(f"{error.filename or inventory_file}:{error.lineno}: not valid Python: {error.msg}") from None
+    except Exception as error:  # pyinfra's inventory errors, a group_data file that raises
+        raise SettingsError(f"{inventory_file}: the inventory does not load: {error.__class__.__name__}: "
+                            f"{error}") from None
+
+
+def load_hosts(inventory_file: str, override_data: dict[str, Any]) -> list[LoadedHost]:
+    """Every host of the inventory, in inventory order."""
+    from pyinfra.api import State
+    from pyinfra.context import ctx_state
+
     with ctx_state.use(State(check_for_changes=False)):
-        inventory = make_inventory_from_files(inventory_file, override_data, cwd=str(PROJECT_ROOT))
+        inventory = read_inventory(inventory_file, override_data)
         dirs = group_data_dirs(PROJECT_ROOT, inventory_file)
         return [LoadedHost(host.name, host.data.dict(),
                            origin_finder(host, inventory_file=inventory_file, group_data_dirs=dirs, cwd=PROJECT_ROOT))

@@ -26,10 +26,9 @@ from pyinfra.api.exceptions import NoGroupError, PyinfraError
 from pyinfra.api.facts import get_fact
 from pyinfra.api.state import BaseStateCallback
 from pyinfra.context import ctx_config, ctx_host, ctx_state
-from pyinfra_cli.inventory import make_inventory_from_files
 
 from postgrest_stack import PROJECT_ROOT, jwks, migrations, project_path, render, secrets, settings, status
-from postgrest_stack.host_data import group_data_dirs, origin_finder
+from postgrest_stack.host_data import group_data_dirs, origin_finder, read_inventory
 from postgrest_stack.images import compose_references
 from postgrest_stack.plan import with_jwks
 from postgrest_stack.probe import HostState
@@ -94,8 +93,6 @@ def _tenant(url: str, timeout: int, cache: dict[str, status.TenantKeys]) -> stat
 def _session(inventory_file: str, override_data: dict[str, Any], limit: Iterable[str]):
     """pyinfra's state for the selected hosts (not connected yet), its log kept quiet:
     ``(state, chosen hosts, connect errors, quiet log)``."""
-    if not project_path(inventory_file).is_file():
-        raise settings.SettingsError(f"{inventory_file}: no such inventory file")
     quiet = _Quiet()
     saved = (pyinfra_logger.handlers[:], pyinfra_logger.propagate, pyinfra_logger.level)
     pyinfra_logger.handlers[:] = [quiet]
@@ -105,7 +102,7 @@ def _session(inventory_file: str, override_data: dict[str, Any], limit: Iterable
     try:
         config = Config()
         with ctx_state.use(state), ctx_config.use(config):
-            inventory = make_inventory_from_files(inventory_file, override_data, cwd=str(PROJECT_ROOT))
+            inventory = read_inventory(inventory_file, override_data)
             chosen = select(inventory, limit)
             state.init(inventory, config, initial_limit=chosen)
             connect_errors = _ConnectErrors()
@@ -122,9 +119,10 @@ def run(inventory_file: str, override_data: dict[str, Any], limit: Iterable[str]
         return _report(state, inventory_file, chosen, connect_errors, quiet)
 
 
-def ledgers(inventory_file: str, override_data: dict[str, Any], limit: Iterable[str] = ()) -> str:
+def ledgers(inventory_file: str, override_data: dict[str, Any], limit: Iterable[str] = ()) -> tuple[str, bool]:
     """``migration list``: the folder against the ledger of each selected host that
-    applies the SQL (the db hosts; api hosts of an external database), read-only."""
+    applies the SQL (the db hosts; api hosts of an external database), read-only.
+    Returns the listing and whether every ledger could be read."""
     with _session(inventory_file, override_data, limit) as (state, chosen, connect_errors, quiet):
         dirs = group_data_dirs(PROJECT_ROOT, inventory_file)
         resolved_by_host = {}
@@ -167,7 +165,7 @@ def ledgers(inventory_file: str, override_data: dict[str, Any], limit: Iterable[
                 found[host.name] = ("no ledger read (a stack not deployed yet, or its database not answering): "
                                     f"{quiet.errors.get(host.name, 'the command failed')}")
         disconnect_all(state)
-        return migrations.listing(folder, found)
+        return migrations.listing(folder, found), not any(isinstance(value, str) for value in found.values())
 
 
 def _report(state: State, inventory_file: str, chosen: list, connect_errors: _ConnectErrors,

@@ -68,3 +68,16 @@ def test_token_for_the_local_key_is_verifiable(tmp_path):
                         issuer="https://dev-tenant.local/")
     assert claims["https://postgrest-demo.de/role"] == "api_user"
     assert 590 <= claims["exp"] - claims["iat"] <= 600
+
+
+def test_an_inventory_that_does_not_load_is_one_line_for_every_command(tmp_path):
+    """A typo in the inventory file: each command that reads it names the file and the
+    line, no traceback (render exits 1, status and migration list 2, as for their
+    other refusals)."""
+    inventory = tmp_path / "inventory.py"
+    inventory.write_text("db = [('db-1', {})])\n")
+    for args, code in ((["render", str(inventory), "--out", str(tmp_path / "out")], 1),
+                       (["status", str(inventory)], 2), (["migration", "list", str(inventory)], 1)):
+        done = cli(*args)
+        assert (done.returncode, done.stdout, done.stderr) == (
+            code, "", f"error: {inventory}:1: not valid Python: unmatched ')'\n"), args

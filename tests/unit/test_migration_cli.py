@@ -11,6 +11,7 @@ import postgrest_stack
 from postgrest_stack import migrations
 from postgrest_stack.__main__ import main
 from tests.conftest import ROOT
+from tests.harness.ports import free_port
 
 
 def new(capsys, *args) -> tuple[int, str, str]:
@@ -88,3 +89,17 @@ def test_the_command_line_runs_it(tmp_path):
                            str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout == f"{tmp_path / '0001_add_orders.sql'}\n"
+
+
+def test_a_database_that_cannot_be_reached_is_named_and_exits_2(tmp_path):
+    """migration list, as an operator runs it, with the db host's sshd down: one line
+    naming the host, no traceback, exit 2 (the listing is incomplete)."""
+    inventory = tmp_path / "inventory.py"
+    inventory.write_text(f"db = [('db-x', {{'ssh_hostname': '127.0.0.1', 'ssh_port': {free_port()}, "
+                         "'stack_role': 'db', 'db_bind': '127.0.0.1'})]\n")
+    done = subprocess.run([sys.executable, "-m", "postgrest_stack", "migration", "list", str(inventory),
+                           "--data", "auth0_domain=tenant.eu.auth0.com", "--data", "jwt_audience=https://a.example.com"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    assert [line for line in done.stdout.splitlines() if line.startswith("db-x: ")] != []
