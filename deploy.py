@@ -44,7 +44,8 @@ foreign = app_dir.refusal(settings.app_dir, state.paths)
 
 
 def converge():
-    """This host's stack steps (each call line orders them: see tasks/db_first.py)."""
+    """This host's stack steps: called where a db host's and an api host's steps belong
+    around the shared wait (tasks/db_first.py)."""
     apply_stack(settings, files, state, plan)
     if plan.rotate_keys:
         rotation.register(settings, jwks, state.jwks_kids, file_current=plan.key_file_current)

@@ -21,7 +21,7 @@ from pyinfra.api.host import Host
 from pyinfra.api.state import State
 from pyinfra.operations import python
 
-from tasks import controller
+from tasks import controller, run
 
 OPERATION = "Wait for the database hosts"
 
@@ -53,12 +53,16 @@ def _runs_db(target: Host) -> bool:
 
 
 def _roles(target: Host) -> tuple[bool, bool]:
-    """(runs a database, runs PostgREST only) of an inventory host."""
-    try:
-        resolved = controller.host_settings(target)
-    except controller.CONTROLLER_ERRORS:
-        return False, False  # its own run fails with its own error
-    return resolved.runs_db, resolved.runs_api and not resolved.runs_db
+    """(runs a database, runs PostgREST only) of an inventory host, resolved once per
+    run: every host's deploy asks for every host's."""
+    known = run.of(target.state).roles
+    if target.name not in known:
+        try:
+            resolved = controller.host_settings(target)
+            known[target.name] = (resolved.runs_db, resolved.runs_api and not resolved.runs_db)
+        except controller.CONTROLLER_ERRORS:
+            known[target.name] = (False, False)  # its own run fails with its own error
+    return known[target.name]
 
 
 def _check(state: State, host: Host) -> bool:

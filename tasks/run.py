@@ -29,6 +29,8 @@ class RunState:
     #: Hosts that need new keys, by name, registered while preparing (tasks/rotation.py).
     rotations: dict[str, HostRotation] = field(default_factory=dict)
     images: ControllerImageCache | None = None
+    #: (runs a database, runs PostgREST only) by host name, resolved once (tasks/db_first.py).
+    roles: dict[str, tuple[bool, bool]] = field(default_factory=dict)
 
 
 def of(state: State) -> RunState:
