@@ -30,18 +30,17 @@ try:
 except controller.CONTROLLER_ERRORS as error:
     raise PyinfraError(f"{host.name}: {error}") from None
 
-
 if not settings.runs_api:
     logger.info(f"{host.print_prefix}no PostgREST on this host (stack_role {settings.stack_role}): nothing to rotate")
 else:
     state = probe_host(settings)
     deployed = state.paths.get(JWKS_FILE)
     if deployed is None or state.services.get("postgrest") is None:
-        refuse_host(rotation.OPERATION, f"{host.name}: no deployed stack at {posixpath.join(settings.app_dir, JWKS_FILE)}; "
-               "run deploy.py first")
+        refuse_host(rotation.OPERATION, f"{host.name}: no deployed stack at "
+                                        f"{posixpath.join(settings.app_dir, JWKS_FILE)}; run deploy.py first")
     elif PROVE_KEYS not in state.paths:
-        refuse_host(rotation.OPERATION, f"{host.name}: the deployed stack has no {PROVE_KEYS} (it predates the key proof); "
-               "run deploy.py first")
+        refuse_host(rotation.OPERATION, f"{host.name}: the deployed stack has no {PROVE_KEYS} (it predates the key "
+                                        "proof); run deploy.py first")
     elif deployed.sha256 == jwks.sha256 and loaded.keys_record_is_current(jwks.canonical, state):
         logger.info(f"{host.print_prefix}keys unchanged [{', '.join(jwks.kids)}]")
     else:
