@@ -50,6 +50,11 @@ LEDGER_TABLE = f"{LEDGER_SCHEMA}.migrations"
 MIGRATE_LOCK = -1685094250344235363
 #: Where the deploy puts the folder's files under app_dir (bin/migrate reads them there).
 HOST_DIR = "migrations"
+#: The example migration (the project's migrations/ folder). A database deployed before
+#: migrations existed holds its table already, made by the project's SQL: bin/migrate
+#: records it as applied there (an empty ledger and the table present) instead of running it.
+ADOPTED = "0001_todos.sql"
+ADOPTED_TABLE = "todos"
 
 
 class MigrationError(ValueError):
@@ -226,6 +231,24 @@ def _status(migration: Migration, rows: dict[int, Applied], highest: int) -> str
     if row is not None and row.name == migration.name:
         return APPLIED if row.sha256 == migration.sha256 else CHANGED
     return OUT_OF_ORDER if migration.version <= highest else PENDING
+
+
+def statuses(migrations: Sequence[Migration], applied: Iterable[Applied]) -> list[tuple[str, str]]:
+    """One database: ``(file name, status)`` for each file of the folder and each ledger
+    row missing from it (:data:`MISSING`), in version order."""
+    rows = {row.version: row for row in applied}
+    highest = max(rows, default=0)
+    found = [(m.version, 0, m.name, _status(m, rows, highest)) for m in migrations]
+    names = {(m.version, m.name) for m in migrations}
+    found += [(row.version, 1, row.name, MISSING) for row in rows.values() if (row.version, row.name) not in names]
+    return [(name, status) for _version, _order, name, status in sorted(found)]
+
+
+def files_of(files: Mapping[str, bytes]) -> list[Migration]:
+    """The migrations among rendered ``files`` (``HOST_DIR/NAME`` -> bytes), in numeric order."""
+    prefix = HOST_DIR + "/"
+    return sorted((read_content(name[len(prefix):], content) for name, content in files.items()
+                   if name.startswith(prefix)), key=lambda m: m.version)
 
 
 def listing(migrations: Sequence[Migration], applied_by_host: Mapping[str, list[Applied] | str]) -> str:

@@ -12,7 +12,8 @@ tests pin the rules:
 - the JWKS changed while PostgREST runs: the key rotation steps (tasks/keys.py);
 - the SQL digest recorded in the database differs from the rendered one: apply SQL;
 - the migrations ledger's digest differs from the rendered folder's: bin/migrate, after
-  the SQL (files the folder no longer has are removed from the host first);
+  the SQL; a file under sql/ or migrations/ the rendered set lacks is removed before
+  either runs (each runs every file there);
 - image_source = controller: an image whose ID on the host differs from the
   controller's is loaded (tasks/images.py), then ``up -d``;
 - what a service has loaded is recorded on the host once proven (loaded.py): a record
@@ -39,6 +40,10 @@ from .render import DIRECTORIES, JWKS_FILE, POSTGREST_UID, RenderedFile, sql_dig
 
 RELOADED_BY_SIGNAL = ("postgrest/postgrest.conf",)
 RECREATE_ON_CHANGE = ("compose.yaml", ".env")
+#: Folders whose every file is applied (bin/apply-sql: sql/*.sql, bin/migrate:
+#: migrations/*.sql): a file there the rendered set lacks (sql/02-api.sql of a release
+#: before migrations, a migration the folder dropped) is removed before they run.
+REMOVED_WHEN_GONE = ("sql/", migrations.HOST_DIR + "/")
 
 
 @dataclass
@@ -53,7 +58,7 @@ class Plan:
     sql_first: bool = False
     #: The ledger's digest differs from the rendered migrations': bin/migrate (after the SQL).
     migrate: bool = False
-    #: Files under migrations/ on the host the folder no longer has (removed before bin/migrate).
+    #: Files under sql/ or migrations/ the rendered set lacks (removed before the SQL runs).
     remove: list[str] = field(default_factory=list)
     reload: bool = False
     #: The TLS edge's Caddyfile or certificate changed while it runs: bin/reload-edge.
@@ -180,7 +185,7 @@ def make_plan(files: dict[str, RenderedFile], state: HostState, images: Mapping[
     plan.migrate = applies_sql and state.ledger_digest != migrations.digest_of_files(
         {name: rendered.content for name, rendered in files.items()})
     plan.remove = sorted(name for name, found in state.paths.items()
-                         if name.startswith(migrations.HOST_DIR + "/") and found.kind == "f" and name not in files)
+                         if name.startswith(REMOVED_WHEN_GONE) and found.kind == "f" and name not in files)
     unhealthy = ("postgrest" in expected and state.ready != 200) or (
         "db" in expected and getattr(state.services.get("db"), "health", "") != "healthy")
     plan.gate = (plan.up or plan.sql or plan.migrate or plan.reload or plan.rotate_keys or plan.reload_edge

@@ -182,6 +182,8 @@ def render(settings: Settings, secrets: dict[str, str]) -> dict[str, RenderedFil
         "ledger_table": migrations.LEDGER_TABLE,
         "migrate_lock": migrations.MIGRATE_LOCK,
         "no_transaction_marker": migrations.NO_TRANSACTION.decode(),
+        "adopted_name": migrations.ADOPTED,
+        "adopted_table": f"{settings.db_schema}.{migrations.ADOPTED_TABLE}",
     }
     if settings.runs_edge:
         context["edge"] = {

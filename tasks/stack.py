@@ -39,6 +39,10 @@ def apply_stack(settings: Settings, rendered_files: dict[str, RenderedFile], sta
             current=state.paths.get(relative),
             digest_key=planning.digest_key_of(rendered_files),
         )
+    if plan.remove:
+        # bin/apply-sql and bin/migrate apply every file of their folder.
+        server.shell(name="Remove SQL files and migrations the project no longer has",
+                     commands=[" ".join(["rm", "-f", *(shlex.quote(posixpath.join(app, name)) for name in plan.remove)])])
     if plan.sql and plan.sql_first:
         # The database answers: a new authenticator password reaches it before up
         # recreates PostgREST with that password.
@@ -48,10 +52,6 @@ def apply_stack(settings: Settings, rendered_files: dict[str, RenderedFile], sta
                      commands=[host_script(app, "compose", "up", "-d", "--remove-orphans")])
     if plan.sql and not plan.sql_first:
         _apply_sql(settings)  # a fresh database: once up has started it
-    if plan.remove:
-        # Files the folder no longer has: bin/migrate applies what is there.
-        server.shell(name="Remove migrations the folder no longer has",
-                     commands=[" ".join(["rm", "-f", *(shlex.quote(posixpath.join(app, name)) for name in plan.remove)])])
     if plan.migrate:
         # After the SQL (it keeps the ledger); once per run for an external database.
         server.shell(name="Apply migrations" if settings.runs_db else "Apply migrations to the external database",

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from postgrest_stack import jwks, render, settings
+from postgrest_stack import jwks, migrations, render, settings
 from tests.harness.auth0 import JwksEndpoint, Tenant
 from tests.harness.pgcluster import PgCluster
 from tests.harness.ports import free_port
@@ -104,13 +104,49 @@ def cluster():
         yield pg
 
 
-def apply_sql(cluster: PgCluster, files: dict[str, render.RenderedFile], directory: Path) -> None:
-    """Run every rendered SQL file, in lexical order, as psql -v ON_ERROR_STOP=1 -f FILE."""
+def apply_sql(cluster: PgCluster, files: dict[str, render.RenderedFile], directory: Path, *,
+              resolved: settings.Settings | None = None, user: str | None = None,
+              password: str | None = None) -> None:
+    """Run every rendered SQL file, in lexical order, as psql -v ON_ERROR_STOP=1 -f FILE,
+    then the rendered migrations the ledger lacks (the example's api.todos), as bin/migrate
+    would: each in a transaction as the owner role with the psql variables it sets, and
+    recorded. ``resolved``: the settings the files were rendered with (role and schema
+    names), stack_settings() unless given. bin/migrate itself runs in test_migrate_script.py."""
     directory.mkdir(parents=True, exist_ok=True)
+    login = {"user": user, "password": password} if user else {}
     for name in sorted(n for n in files if n.startswith("sql/")):
         path = directory / Path(name).name
         path.write_bytes(files[name].content)
-        cluster.psql_file(path, "app")
+        cluster.psql_file(path, "app", **login)
+    resolved = resolved or stack_settings()
+    for name in sorted(n for n in files if n.startswith(migrations.HOST_DIR + "/")):
+        migration = migrations.read_content(Path(name).name, files[name].content)
+        path = directory / migration.name
+        path.write_bytes(migration.content)
+        runner = directory / f"run-{migration.name}"
+        runner.write_text(MIGRATION_RUNNER.format(s=resolved, m=migration, ledger=migrations.LEDGER_TABLE,
+                                                  path=path))
+        cluster.psql_file(runner, "app", **login)
+
+
+#: One migration as bin/migrate runs it (no lock, no timing): skipped when recorded.
+MIGRATION_RUNNER = """\\set api_schema {s.db_schema}
+\\set anon_role {s.db_anon_role}
+\\set user_role {s.db_user_role}
+\\set owner_role {s.db_owner_role}
+SELECT EXISTS (SELECT FROM {ledger} WHERE version = {m.version}) AS done \\gset
+\\if :done
+\\else
+BEGIN;
+SET LOCAL ROLE {s.db_owner_role};
+SET LOCAL search_path TO {s.db_schema}, public;
+\\i {path}
+RESET ROLE;
+INSERT INTO {ledger} (version, name, sha256, duration_ms, applied_by)
+VALUES ({m.version}, '{m.name}', '{m.sha256}', 0, 'tests/contract');
+COMMIT;
+\\endif
+"""
 
 
 @pytest.fixture(scope="module")
@@ -177,9 +213,5 @@ def apply_sql_as_admin(managed: PgCluster, directory: Path) -> dict[str, render.
     resolved = stack_settings(stack_role="api", external_db_uri=f"postgres://127.0.0.1:{managed.port}/app",
                               db_superuser="admin")
     files = render.render(resolved, dict(SECRETS, postgres_password=MANAGED_ADMIN_PASSWORD))
-    directory.mkdir(parents=True, exist_ok=True)
-    for name in sorted(n for n in files if n.startswith("sql/")):
-        path = directory / Path(name).name
-        path.write_bytes(files[name].content)
-        managed.psql_file(path, "app", user="admin", password=MANAGED_ADMIN_PASSWORD)
+    apply_sql(managed, files, directory, resolved=resolved, user="admin", password=MANAGED_ADMIN_PASSWORD)
     return files

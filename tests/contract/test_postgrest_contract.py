@@ -261,3 +261,26 @@ def test_two_headers_with_a_custom_role_claim(cluster, applied, tenant, tmp_path
         assert (status, body["message"]) == (401, "JWT has no exp claim")
     finally:
         process.stop()
+
+
+@pytest.mark.parametrize(("breakage", "repair", "message"), [
+    ("REVOKE EXECUTE ON FUNCTION auth_guard.check_token() FROM api_anon, api_user, PUBLIC",
+     "GRANT EXECUTE ON FUNCTION auth_guard.check_token() TO api_anon, api_user",
+     "permission denied for function check_token"),
+    ("REVOKE api_anon FROM authenticator", "GRANT api_anon TO authenticator",
+     'permission denied to set role \\"api_anon\\"'),
+])
+def test_the_openapi_root_runs_the_anonymous_role_and_the_guard(cluster, api, breakage, repair, message):
+    """The health gate's GET / depends on no table of the operator's and still fails when
+    the project's SQL is broken: PostgREST 12.0.2 switches to the anonymous role and runs
+    the pre-request guard for the root too (401, not 200)."""
+    assert api.get("/").status_code == 200
+    with cluster.connect("app", autocommit=True) as conn:
+        conn.execute(breakage)
+    try:
+        answer = api.get("/")
+        assert answer.status_code == 401 and message in answer.text, answer.text
+    finally:
+        with cluster.connect("app", autocommit=True) as conn:
+            conn.execute(repair)
+    assert api.get("/").status_code == 200

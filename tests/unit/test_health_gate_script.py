@@ -4,7 +4,8 @@ default) run for real in sh, in seconds, against stand-in ``bin/compose``, ``doc
 reason, then the failing container's logs.
 
 The stand-ins answer what a state directory says: the database container's health,
-PostgREST's answers to /ready, GET / (OpenAPI) and an anonymous POST /todos, and, with the
+PostgREST's answers to /ready and GET / (OpenAPI: no table of the operator's), whether
+PostgREST takes the schema cache reload signal, and, with the
 TLS edge on, the edge's answers on its plain-HTTP port (a redirect) and its HTTPS port. The gate
 against a PostgREST that never starts runs end to end in tests/e2e/test_health_gate.py;
 the 14+ branch in test_version_scripts.py.
@@ -30,7 +31,6 @@ STUB_CURL = """#!/bin/sh
 echo "curl $*" >> "$STUB_LOG"
 case "$*" in
   */ready*) cat "$STUB_STATE/ready" ;;
-  *"-X POST"*"/todos"*) cat "$STUB_STATE/post" ;;
   *"-X GET"*) cat "$STUB_STATE/get" ;;
   *" http://$STUB_EDGE_HTTP/") cat "$STUB_STATE/edge-http" ;;         # the edge's plain port
   *" -k --resolve $STUB_EDGE_RESOLVE https://$STUB_EDGE_HTTPS/") cat "$STUB_STATE/edge-https" ;;
@@ -42,10 +42,11 @@ echo "compose $*" >> "$STUB_LOG"
 case "$1 $2 $3" in
   "ps -q db") echo db1 ;;
   "ps -q postgrest") echo pg1 ;;
+  "kill -s SIGUSR1") exit "$(cat "$STUB_STATE/kill")" ;;
   "logs --no-color --tail") echo "last log line of $5" ;;
 esac
 """
-HEALTHY = {"health-db1": "healthy", "ready": "200", "get": "200", "post": "401", "edge_http": "308",
+HEALTHY = {"health-db1": "healthy", "ready": "200", "get": "200", "kill": "0", "edge_http": "308",
            "edge_https": "200"}
 TIMEOUT = 1
 
@@ -96,9 +97,11 @@ def test_a_healthy_stack_passes(gate):
     ({"ready": "503"}, "postgrest", f"PostgREST /ready not 200 within {TIMEOUT} s"),
     ({"ready": "000"}, "postgrest", f"PostgREST /ready not 200 within {TIMEOUT} s"),
     ({"get": "500"}, "postgrest", "GET / (OpenAPI) answered 500, expected 200"),
-    ({"post": "201"}, "postgrest", "anonymous POST /todos answered 201, expected 401"),
-    ({"post": "403"}, "postgrest", "anonymous POST /todos answered 403, expected 401"),
-    ({"post": "404"}, "postgrest", "anonymous POST /todos answered 404, expected 401"),
+    # A role PostgREST may not switch to, or a guard it may not run (measured on 12.0.2 in
+    # tests/contract/test_postgrest_contract.py), and a schema cache that did not load.
+    ({"get": "401"}, "postgrest", "GET / (OpenAPI) answered 401, expected 200"),
+    ({"get": "503"}, "postgrest", "GET / (OpenAPI) answered 503, expected 200"),
+    ({"kill": "1"}, "postgrest", "could not signal PostgREST to reload its schema cache"),
 ])
 def test_anything_else_fails_with_the_reason_and_the_logs(gate, answers, service, reason):
     done = gate(**answers)
@@ -107,9 +110,16 @@ def test_anything_else_fails_with_the_reason_and_the_logs(gate, answers, service
     assert done.stdout == ""
 
 
-def test_a_404_from_a_stale_schema_cache_gets_a_schema_reload(gate):
-    gate(post="404")
+def test_the_schema_cache_is_reloaded_once_then_the_root_is_asked(gate):
+    """A NOTIFY the listener missed cannot leave a stale schema cache: one SIGUSR1, then
+    PostgREST ready again, then GET /; no request to any table."""
+    assert gate().returncode == 0
+    calls = [line.split()[0] + (" kill" if " kill " in line else " ready" if "/ready" in line
+                                else " GET" if "-X GET" in line else "")
+             for line in gate.log.read_text().splitlines() if "ps -q" not in line and "inspect" not in line]
+    assert calls == ["curl ready", "compose kill", "curl ready", "curl GET"]
     assert "compose kill -s SIGUSR1 postgrest" in gate.log.read_text()
+    assert "/todos" not in gate.log.read_text()
 
 
 def test_the_database_gate_waits_for_the_database_only(gate):

@@ -52,9 +52,9 @@ def test_nothing_changed_means_nothing_to_do(files):
 def test_bare_host_gets_everything(files):
     plan = planning.make_plan(files, probe.HostState())
     assert plan.install_docker and plan.start_docker
-    # Every directory but the TLS edge's (tls_mode off) and migrations/ (the project's
-    # folder holds none).
-    assert set(plan.directories) == set(DIRECTORIES) - {"edge", "edge/tls", "migrations"}
+    # Every directory but the TLS edge's (tls_mode off); migrations/ holds the example.
+    assert set(plan.directories) == set(DIRECTORIES) - {"edge", "edge/tls"}
+    assert "migrations/0001_todos.sql" in plan.files and plan.migrate
     assert set(plan.files) == set(files)
     assert plan.up and plan.sql and plan.gate and not plan.reload
 
@@ -83,11 +83,11 @@ def test_jwks_on_a_stack_not_running_is_a_plain_upload(files):
 
 
 def test_sql_change_applies_sql_only(files):
-    new = changed(files, "sql/02-api.sql")
+    new = changed(files, "sql/03-pre-request.sql")
     plan = planning.make_plan(new, deployed_state(files))
     # bin/apply-sql embeds the digest, so it changes too; nothing restarts.
-    assert plan.sql and not plan.up and not plan.reload
-    assert "sql/02-api.sql" in plan.files
+    assert plan.sql and not plan.up and not plan.reload and not plan.migrate
+    assert "sql/03-pre-request.sql" in plan.files
 
 
 def test_database_without_digest_gets_sql(files):

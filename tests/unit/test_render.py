@@ -21,7 +21,7 @@ def test_layout_modes_and_secret_flags(data, secrets):
     files = rendered(data, secrets)
     assert set(files) == {
         "compose.yaml", ".env", "postgrest/postgrest.conf",
-        "sql/01-roles.sql", "sql/02-api.sql", "sql/03-pre-request.sql", "sql/04-migrations.sql",
+        "sql/01-roles.sql", "sql/03-pre-request.sql", "sql/04-migrations.sql", "migrations/0001_todos.sql",
         "bin/compose", "bin/apply-sql", "bin/migrate", "bin/health-gate", "bin/reload-postgrest", "bin/prove-keys",
         "db/superuser-password", ".digest-key",
     }
@@ -132,10 +132,12 @@ OVERRIDES = [
     ("db_name", "shop", "postgrest/postgrest.conf", "@db:5432/shop\"\n"),
     ("db_superuser", "admin", ".env", "POSTGRES_USER=admin\n"),
     ("db_schema", "v1", "postgrest/postgrest.conf", 'db-schemas = "v1"\n'),
-    ("db_schema", "v1", "sql/02-api.sql", "CREATE TABLE IF NOT EXISTS v1.todos"),
+    ("db_schema", "v1", "sql/04-migrations.sql", "ALTER SCHEMA v1 OWNER TO api_owner;"),
+    ("db_schema", "v1", "bin/migrate", "\\set api_schema v1\n"),
     ("db_anon_role", "web_anon", "postgrest/postgrest.conf", 'db-anon-role = "web_anon"\n'),
     ("db_anon_role", "web_anon", "sql/01-roles.sql", "GRANT web_anon TO authenticator;"),
-    ("db_user_role", "web_user", "sql/02-api.sql", "TO web_user;"),
+    ("db_user_role", "web_user", "sql/04-migrations.sql", "TO api_anon, web_user;"),
+    ("db_user_role", "web_user", "bin/migrate", "\\set user_role web_user\n"),
     ("health_timeout", 15, "bin/health-gate", "not 200 within 15 s"),
     ("public_api_url", "https://api.example.com", "postgrest/postgrest.conf", 'openapi-server-proxy-uri = "https://api.example.com"\n'),
 ]

@@ -86,7 +86,7 @@ def test_healthy_db_host_has_nothing_to_do(data, secrets):
     resolved = settings.resolve(dict(data, stack_role="db"))
     files = render.render(resolved, secrets)
     state = probe.HostState(docker="running", ready=None, sql_digest=f"sql-digest:{sql_digest(files)}")
-    for relative in (".", "bin", "db", "sql"):
+    for relative in (".", "bin", "db", "sql", "migrations"):
         mode, uid = DIRECTORIES[relative]
         state.paths[relative] = probe.PathState("d", mode, uid, 0)
     for relative, f in files.items():
