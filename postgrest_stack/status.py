@@ -75,6 +75,9 @@ class HostReport:
     #: The kids of the host's key file (None: no key file, or no PostgREST here).
     kids: list[str] | None = None
     tenant: str | None = None
+    #: Where the SQL is applied: {"applied": N, "pending": M} against the folder (None:
+    #: not known, e.g. no ledger read).
+    migrations: dict[str, int] | None = None
     drift: list[Drift] = field(default_factory=list)
 
     @property
@@ -98,7 +101,7 @@ class HostReport:
             "host": self.name, "role": self.role, "verdict": self.verdict, "error": self.error,
             "docker": self.docker or None, "engine_version": self.engine_version,
             "compose_version": self.compose_version, "services": self.services, "ready": self.ready,
-            "kids": self.kids, "tenant": self.tenant,
+            "kids": self.kids, "tenant": self.tenant, "migrations": self.migrations,
             "drift": [{"kind": d.kind, "subject": d.subject, "detail": d.detail, "fix": d.fix} for d in self.drift],
         }
 
@@ -185,13 +188,41 @@ def short_id(image_id: str) -> str:
     return f"{algorithm}:{digest[:12]}" if digest else image_id[:12]
 
 
+def _migrations(report: HostReport, files: dict[str, RenderedFile], state: HostState,
+                ledger: list[migrations.Applied] | None) -> None:
+    """The ledger against the folder: counts, and a drift line for what is pending and for
+    each applied migration edited or removed (the deploy refuses those)."""
+    folder = migrations.files_of({name: f.content for name, f in files.items()})
+    if state.ledger_digest == migrations.folder_digest(folder):
+        report.migrations = {"applied": len(folder), "pending": 0}
+        return
+    if ledger is None:
+        report.drift.append(Drift(
+            "migrations", "ledger", "no ledger in the database" if state.ledger_digest is None
+            else "the database's ledger differs from the folder (migrations pending, or an applied one "
+                 "edited or removed: deploy.py --dry names them)", DEPLOY))
+        return
+    found = migrations.statuses(folder, ledger)
+    pending = [name for name, status in found if status == migrations.PENDING]
+    report.migrations = {"applied": sum(status == migrations.APPLIED for _name, status in found),
+                         "pending": len(pending)}
+    for name, status in found:
+        if status not in (migrations.APPLIED, migrations.PENDING):
+            report.drift.append(Drift("migrations", name, f"{status}: {migrations.LEGEND[status]}",
+                                      "restore the file as it was applied; put changes in a new migration"))
+    if pending:
+        report.drift.append(Drift("migrations", "pending", f"{len(pending)} not applied yet: {', '.join(pending)}",
+                                  DEPLOY))
+
+
 def host_report(name: str, settings: Settings, files: dict[str, RenderedFile], state: HostState,
-                tenant: TenantKeys) -> HostReport:
+                tenant: TenantKeys, ledger: list[migrations.Applied] | None = None) -> HostReport:
     """Compare one probed host with what ``render`` and the tenant's keys say it should hold.
 
     ``files`` is render's output, plus the tenant's canonical key file where PostgREST
     runs (plan.with_jwks) when the tenant's key set was read; without it the key file
-    and the kids are not compared (``tenant.error`` says why).
+    and the kids are not compared (``tenant.error`` says why). ``ledger``: the database's
+    ledger rows, read when its digest differs from the folder's (None: not read).
     """
     report = HostReport(name, role=settings.stack_role, docker=state.docker, engine_version=state.engine_version,
                         compose_version=state.compose_version, runs_api=settings.runs_api, tenant=tenant.url)
@@ -233,11 +264,7 @@ def host_report(name: str, settings: Settings, files: dict[str, RenderedFile], s
                                                     "did not answer)", DEPLOY))
             elif state.sql_digest != expected:
                 drift.append(Drift("sql", "digest", "the SQL applied differs from render", DEPLOY))
-            folder = migrations.digest_of_files({name: f.content for name, f in files.items()})
-            if state.ledger_digest != folder:
-                drift.append(Drift("migrations", "ledger", "no ledger in the database" if state.ledger_digest is None
-                                   else "the database's ledger differs from the folder (migrations pending, or "
-                                        "an applied one edited or removed: deploy.py --dry names them)", DEPLOY))
+            _migrations(report, files, state, ledger)
         drift.extend(_service_drift(settings, files, state))
         if settings.runs_api:
             report.ready = state.ready
@@ -349,6 +376,8 @@ def _host_lines(host: HostReport) -> list[str]:
     kids = "-" if host.kids is None else (", ".join(host.kids) or "none")
     lines = [f"{host.name}  role {host.role}  docker {docker}  compose {host.compose_version or '-'}  "
              f"ready {ready}  kids {kids}  {host.verdict.upper()}"]
+    if host.migrations is not None:
+        lines.append(f"    migrations {host.migrations['applied']} applied, {host.migrations['pending']} pending")
     for service, seen in host.services.items():
         state = seen["status"] + (f" ({seen['health']})" if seen["health"] else "")
         image_id = short_id(seen["image_id"]) if seen["image_id"] else "-"

@@ -140,25 +140,17 @@ def ledgers(inventory_file: str, override_data: dict[str, Any], limit: Iterable[
         except PyinfraError:
             pass  # every host failed to connect: each is named below
 
-        def rows(host):
-            resolved = resolved_by_host[host.name]
-            external = ((compose_references(resolved)["db"], external_conninfo(resolved))
-                        if resolved.external_db_uri else None)
-            with ctx_host.use(host):
-                return get_fact(state, host, LedgerRows, kwargs=dict(
-                    app_dir=resolved.app_dir, stack_name=resolved.stack_name, external=external),
-                    apply_failed_hosts=False)
-
         found: dict[str, list[migrations.Applied] | str] = {}
         hosts = [host for host in chosen if host.name in resolved_by_host]
-        greenlets = {host: state.pool.spawn(rows, host) for host in hosts if host in state.active_hosts}
+        greenlets = {host: state.pool.spawn(_ledger_rows, state, host, resolved_by_host[host.name])
+                     for host in hosts if host in state.active_hosts}
         for greenlet in greenlets.values():
             greenlet.join()
         for host in hosts:
             greenlet = greenlets.get(host)
             value = greenlet.value if greenlet is not None and greenlet.successful() else None
             if isinstance(value, list):
-                found[host.name] = [migrations.Applied(version, name, sha) for version, sha, name in value]
+                found[host.name] = value
             elif greenlet is None:
                 found[host.name] = connect_errors.errors.get(host.name) or "could not connect"
             else:
@@ -166,6 +158,16 @@ def ledgers(inventory_file: str, override_data: dict[str, Any], limit: Iterable[
                                     f"{quiet.errors.get(host.name, 'the command failed')}")
         disconnect_all(state)
         return migrations.listing(folder, found), not any(isinstance(value, str) for value in found.values())
+
+
+def _ledger_rows(state: State, host, resolved: settings.Settings) -> list[migrations.Applied] | None:
+    """The host's migrations ledger (one remote command; None when it could not be read)."""
+    external = ((compose_references(resolved)["db"], external_conninfo(resolved))
+                if resolved.external_db_uri else None)
+    with ctx_host.use(host):
+        rows = get_fact(state, host, LedgerRows, kwargs=dict(
+            app_dir=resolved.app_dir, stack_name=resolved.stack_name, external=external), apply_failed_hosts=False)
+    return None if rows is None else [migrations.Applied(version, name, sha) for version, sha, name in rows]
 
 
 def _report(state: State, inventory_file: str, chosen: list, connect_errors: _ConnectErrors,
@@ -195,10 +197,18 @@ def _report(state: State, inventory_file: str, chosen: list, connect_errors: _Co
     except PyinfraError:
         pass  # "No hosts remaining!": every host failed to connect; each is reported below
 
-    def probe(host) -> HostState | None:
+    def probe(host) -> tuple[HostState | None, list[migrations.Applied] | None]:
+        resolved, files, _tenant = expected[host.name]
         with ctx_host.use(host):
-            return get_fact(state, host, StackProbe, kwargs=probe_arguments(expected[host.name][0], details=True),
-                            apply_failed_hosts=False)
+            probed = get_fact(state, host, StackProbe, kwargs=probe_arguments(resolved, details=True),
+                              apply_failed_hosts=False)
+        # The ledger's rows only when its digest differs from the folder's (the counts and
+        # which files; one more remote command, on that host only).
+        ledger = None
+        if (isinstance(probed, HostState) and resolved.applies_sql and probed.ledger_digest is not None
+                and probed.ledger_digest != migrations.digest_of_files({n: f.content for n, f in files.items()})):
+            ledger = _ledger_rows(state, host, resolved)
+        return probed, ledger
 
     connected = [host for host in chosen if host.name in expected and host in state.active_hosts]
     greenlets = {host: state.pool.spawn(probe, host) for host in connected}
@@ -206,9 +216,9 @@ def _report(state: State, inventory_file: str, chosen: list, connect_errors: _Co
         greenlet.join()
     for host, greenlet in greenlets.items():
         resolved, files, tenant = expected[host.name]
-        probed = greenlet.value if greenlet.successful() else None
+        probed, ledger = greenlet.value if greenlet.successful() else (None, None)
         if isinstance(probed, HostState):
-            reports[host.name] = status.host_report(host.name, resolved, files, probed, tenant)
+            reports[host.name] = status.host_report(host.name, resolved, files, probed, tenant, ledger)
         else:
             reason = quiet.errors.get(host.name) or "the probe command failed"
             reports[host.name] = status.unreachable(host.name, f"probe failed: {reason}", resolved.stack_role)
