@@ -17,7 +17,7 @@ from pyinfra import host, logger
 from pyinfra.api.exceptions import PyinfraError
 
 from postgrest_stack import loaded
-from postgrest_stack.render import JWKS_FILE
+from postgrest_stack.layout import JWKS_FILE
 from tasks import controller, rotation
 from tasks.probe_host import probe_host
 from tasks.refuse import refuse_host

@@ -16,15 +16,15 @@ from __future__ import annotations
 import posixpath
 from typing import Mapping
 
-from . import edge
-from .digests import KEY_FILE
+from . import layout
+from .layout import DIRECTORIES, JWKS_FILE
 from .probe import PathState
-from .render import DIRECTORIES, JWKS_FILE, TEMPLATES
+from .render import TEMPLATES
 
 #: Files only this stack writes: one of them marks a stack of ours (compose.yaml and .env
 #: do not: any compose project has them).
-MARKERS = (KEY_FILE, "bin/compose", "bin/health-gate", "postgrest/postgrest.conf", JWKS_FILE, "db/superuser-password",
-           edge.CADDYFILE)
+MARKERS = (layout.DIGEST_KEY, "bin/compose", "bin/health-gate", layout.POSTGREST_CONF, JWKS_FILE,
+           layout.SUPERUSER_PASSWORD, layout.CADDYFILE)
 
 #: How many of the foreign entries the refusal names.
 SHOWN = 5
@@ -34,9 +34,8 @@ def managed_files() -> frozenset[str]:
     """Every file a deploy may write under app_dir (any role, any tls_mode)."""
     scripts = {f"bin/{path.name.removesuffix('.j2')}" for path in (TEMPLATES / "bin").glob("*.j2")}
     sql = {f"sql/{path.name.removesuffix('.j2')}" for path in (TEMPLATES / "sql").glob("*.sql.j2")}
-    return frozenset({KEY_FILE, "compose.yaml", ".env", "db/superuser-password", "postgrest/postgrest.conf",
-                      JWKS_FILE, f"{JWKS_FILE}.prev", edge.CADDYFILE, edge.CERT_FILE, edge.KEY_FILE,
-                      *scripts, *sql})
+    named = {managed.path for managed in layout.ROWS if "*" not in managed.path}
+    return frozenset({*named, f"{JWKS_FILE}.prev", *scripts, *sql})
 
 
 def _staging(relative: str) -> str:

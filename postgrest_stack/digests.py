@@ -15,9 +15,6 @@ import hashlib
 import json
 from functools import lru_cache
 
-#: Under app_dir; its own digest is plain (it is random-looking, 256 bits).
-KEY_FILE = ".digest-key"
-
 
 def digest_key(secrets: dict[str, str], stack_name: str) -> bytes:
     """The key file's content for these secrets (same secrets, same key)."""

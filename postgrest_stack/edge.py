@@ -30,15 +30,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from . import project_path
 from .settings import Settings, SettingsError
 
-#: The edge's files under app_dir. The directory is mounted at /etc/caddy (the official
-#: image's config directory), never the single files: an atomic replace makes a new
-#: inode that a single-file bind mount would never show.
+#: The edge's directory under app_dir (its files: layout.py), mounted at /etc/caddy
+#: (the official image's config directory).
 EDGE_DIR = "edge"
-CADDYFILE = "edge/Caddyfile"
-CERT_FILE = "edge/tls/cert.pem"
-KEY_FILE = "edge/tls/key.pem"
-#: Files whose change is picked up by `caddy reload` (bin/reload-edge), not a restart.
-RELOADED_BY_EDGE = (CADDYFILE, CERT_FILE, KEY_FILE)
 #: Where compose mounts EDGE_DIR inside the edge container.
 CONFIG_IN_CONTAINER = "/etc/caddy"
 #: Swagger UI's path on the edge (with swagger_enabled); the API has every other path.

@@ -30,9 +30,9 @@ import posixpath
 import shlex
 from typing import Mapping
 
-from . import digests, edge
+from . import digests, layout
+from .layout import KEYED_FILES
 from .probe import HostState
-from .render import SECRET_FILES
 
 STATE_DIR = "state"
 STACK = "state/stack"
@@ -45,7 +45,7 @@ RECORDS: dict[str, tuple[str, ...]] = {
     STACK: ("compose.yaml", ".env"),
     CONFIG: ("postgrest/postgrest.conf",),
     KEYS: ("postgrest/jwks.json",),
-    EDGE: edge.RELOADED_BY_EDGE,
+    EDGE: layout.RELOADED_BY_EDGE,
 }
 
 #: What status says when a record disagrees: what has not been loaded yet.
@@ -69,7 +69,7 @@ def record_content(names: tuple[str, ...], contents: Mapping[str, bytes], key: b
 
 
 def _digest(name: str, content: bytes, key: bytes | None) -> str:
-    if name not in SECRET_FILES:
+    if name not in KEYED_FILES:
         return hashlib.sha256(content).hexdigest()
     if key is None:
         raise ValueError(f"a record of {name} needs the digest key")
@@ -86,7 +86,7 @@ def expected(files: Mapping[str, object], key: bytes | None) -> dict[str, bytes]
     wanted = {record: sources(record, files) for record in RECORDS}
     return {record: record_content(names, {name: files[name].content for name in names}, key)
             for record, names in wanted.items()
-            if names and (key is not None or not any(name in SECRET_FILES for name in names))}
+            if names and (key is not None or not any(name in KEYED_FILES for name in names))}
 
 
 def stale(files: Mapping[str, object], key: bytes | None, state: HostState) -> list[str]:
@@ -109,9 +109,9 @@ def record_command(app_dir: str, records: Mapping[str, tuple[str, ...]]) -> str:
     steps = [f"cd {app}", "umask 077", f"mkdir -p {STATE_DIR}", f"chown 0:0 {STATE_DIR}", f"chmod 00700 {STATE_DIR}"]
     for record, names in records.items():
         staging = shlex.quote(posixpath.join(STATE_DIR, f".{posixpath.basename(record)}.new"))
-        needs_key = any(name in SECRET_FILES for name in names)
+        needs_key = any(name in KEYED_FILES for name in names)
         present = " && ".join(f"[ -f {shlex.quote(name)} ]"
-                              for name in ((digests.KEY_FILE,) if needs_key else ()) + names)
+                              for name in ((layout.DIGEST_KEY,) if needs_key else ()) + names)
         lines = "; ".join(f'printf \'%s %s\\n\' {shlex.quote(name)} "$({_digest_command(name)} | cut -d" " -f1)"'
                           for name in names)
         steps.append(f"{present} && {{ {lines}; }} > {staging} && chmod 600 {staging} "
@@ -120,8 +120,8 @@ def record_command(app_dir: str, records: Mapping[str, tuple[str, ...]]) -> str:
 
 
 def _digest_command(name: str) -> str:
-    if name in SECRET_FILES:
-        return f"cat {digests.KEY_FILE} {shlex.quote(name)} | sha256sum"
+    if name in KEYED_FILES:
+        return f"cat {layout.DIGEST_KEY} {shlex.quote(name)} | sha256sum"
     return f"sha256sum < {shlex.quote(name)}"
 
 

@@ -34,16 +34,15 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Mapping
 
-from . import digests, edge, loaded, migrations
+from . import digests, layout, loaded, migrations
+from .layout import DIRECTORIES, JWKS_FILE, RECREATE_ON_CHANGE, RELOADED_BY_EDGE, RELOADED_BY_SIGNAL, RenderedFile
 from .probe import HostState, PathState
-from .render import DIRECTORIES, JWKS_FILE, POSTGREST_UID, RenderedFile, sql_digest
+from .render import sql_digest
 
-RELOADED_BY_SIGNAL = ("postgrest/postgrest.conf",)
-RECREATE_ON_CHANGE = ("compose.yaml", ".env")
-#: Folders whose every file is applied (bin/apply-sql: sql/*.sql, bin/migrate:
-#: migrations/*.sql): a file there the rendered set lacks (sql/02-api.sql of a release
-#: before migrations, a migration the folder dropped) is removed before they run.
-REMOVED_WHEN_GONE = ("sql/", migrations.HOST_DIR + "/")
+#: Folders whose every file is applied (layout.APPLIED_FOLDERS): a file there the
+#: rendered set lacks (sql/02-api.sql of a release before migrations, a migration the
+#: folder dropped) is removed before they run.
+REMOVED_WHEN_GONE = layout.APPLIED_FOLDERS
 
 
 @dataclass
@@ -84,7 +83,7 @@ def with_jwks(files: dict[str, RenderedFile], key_file: bytes) -> dict[str, Rend
     """The rendered files plus, where PostgREST runs, the canonical key file (readable by it only)."""
     if "postgrest/postgrest.conf" not in files:
         return files
-    return {**files, JWKS_FILE: RenderedFile(key_file, 0o600, owner_uid=POSTGREST_UID)}
+    return {**files, JWKS_FILE: layout.rendered(JWKS_FILE, key_file)}
 
 
 def _sha256(content: bytes) -> str:
@@ -107,7 +106,7 @@ def file_is_current(current: PathState | None, content: bytes, mode: int, uid: i
 
 def digest_key_of(files: dict[str, RenderedFile]) -> bytes | None:
     """The digest key a host of these files holds (the rendered .digest-key)."""
-    return files[digests.KEY_FILE].content if digests.KEY_FILE in files else None
+    return files[layout.DIGEST_KEY].content if layout.DIGEST_KEY in files else None
 
 
 def directory_is_current(current: PathState | None, mode: int, uid: int, gid: int = 0) -> bool:
@@ -174,7 +173,7 @@ def make_plan(files: dict[str, RenderedFile], state: HostState, images: Mapping[
                    and (any(name in plan.files for name in RELOADED_BY_SIGNAL) or loaded.CONFIG in plan.record))
     # A container compose (re)creates reads the new files itself; one that keeps running
     # is told to (bin/reload-edge retries while a fresh one starts).
-    plan.reload_edge = "edge" in running and (any(name in plan.files for name in edge.RELOADED_BY_EDGE)
+    plan.reload_edge = "edge" in running and (any(name in plan.files for name in RELOADED_BY_EDGE)
                                               or loaded.EDGE in plan.record)
     applies_sql = any(name.startswith("sql/") for name in files)
     plan.sql = applies_sql and state.sql_digest != f"sql-digest:{sql_digest(files)}"

@@ -12,9 +12,8 @@ import json
 import shlex
 from dataclasses import dataclass, field
 
-from .digests import KEY_FILE
+from .layout import DIGEST_KEY, GUARD_SCHEMA, JWKS_FILE
 from .migrations import LEDGER_TABLE
-from .render import GUARD_SCHEMA, JWKS_FILE
 
 
 @dataclass(frozen=True)
@@ -98,8 +97,8 @@ def _files_command(app: str, secret_files: tuple[str, ...]) -> str:
         "  find . -printf 'path %y %m %U %G %P\\n'\n"
         "  find . -type f | while IFS= read -r f; do\n"
         '    case "$f" in\n'
-        f"      {keyed}) [ -f {KEY_FILE} ] &&"
-        ' printf \'ksha %s %s\\n\' "$(cat ' + KEY_FILE + ' "$f" | sha256sum | cut -d" " -f1)" "${f#./}" ;;\n'
+        f"      {keyed}) [ -f {DIGEST_KEY} ] &&"
+        ' printf \'ksha %s %s\\n\' "$(cat ' + DIGEST_KEY + ' "$f" | sha256sum | cut -d" " -f1)" "${f#./}" ;;\n'
         '      *) printf \'sha %s %s\\n\' "$(sha256sum < "$f" | cut -d" " -f1)" "${f#./}" ;;\n'
         "    esac\n"
         "  done\n"

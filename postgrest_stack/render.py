@@ -11,56 +11,19 @@ import hashlib
 import json
 import posixpath
 import shlex
-from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
 
-from . import PROJECT_ROOT, edge, key_proof, migrations, project_path, scram, versions
+from . import PROJECT_ROOT, edge, key_proof, layout, migrations, project_path, scram, versions
 from .atomic_write import write_atomic
-from .digests import KEY_FILE, digest_key
+from .digests import digest_key
 from .images import compose_references
+from .layout import GUARD_SCHEMA, RenderedFile
 from .settings import Settings
 
 TEMPLATES = PROJECT_ROOT / "templates"
-GUARD_SCHEMA = "auth_guard"
 PRE_REQUEST = f"{GUARD_SCHEMA}.check_token"
-#: The official PostgREST image runs as this uid; files it reads are owned by it.
-POSTGREST_UID = 1000
-#: The official postgres image's postgres user.
-POSTGRES_UID = 999
-
-
-@dataclass(frozen=True)
-class RenderedFile:
-    content: bytes
-    mode: int
-    owner_uid: int = 0
-    #: Holds a secret: shown as changed, never shown.
-    secret: bool = False
-
-
-#: Directories under app_dir: relative path -> (mode, owner uid).
-DIRECTORIES = {
-    ".": (0o700, 0),
-    "bin": (0o700, 0),
-    "db": (0o700, POSTGRES_UID),
-    "postgrest": (0o700, POSTGREST_UID),
-    "sql": (0o700, 0),
-    # The operator's migrations (postgrest_stack/migrations.py), where the SQL is applied.
-    "migrations": (0o700, 0),
-    # The TLS edge (tls_mode other than off): the Caddyfile, and the certificate for `files`.
-    edge.EDGE_DIR: (0o700, 0),
-    "edge/tls": (0o700, 0),
-}
-
-#: Files that hold secrets (the probe digests them with a key, --diff never shows them).
-SECRET_FILES = (".env", "db/superuser-password", "sql/01-roles.sql", edge.KEY_FILE)
-
-#: Where the validated JWKS lives under app_dir (mounted at Settings.jwks_container_path).
-JWKS_FILE = "postgrest/jwks.json"
-
-
 def conf_string(value: str) -> str:
     """Quote ``value`` for PostgREST's config file syntax.
 
@@ -133,15 +96,10 @@ def sql_digest(files: dict[str, RenderedFile]) -> str:
     Keyed with the digest key (digests.py): the roles SQL holds passwords, and the
     recorded digest is printed by the probe.
     """
-    digest = hashlib.sha256(files[KEY_FILE].content if KEY_FILE in files else b"")
-    for name in sorted(n for n in files if n.startswith("sql/")):
+    digest = hashlib.sha256(files[layout.DIGEST_KEY].content if layout.DIGEST_KEY in files else b"")
+    for name in sorted(n for n in files if n.startswith(f"{layout.SQL_DIR}/")):
         digest.update(name.encode() + b"\0" + files[name].content + b"\0")
     return digest.hexdigest()
-
-
-def host_script(app_dir: str, name: str, *args: str) -> str:
-    """The command that runs the stack's host-side script ``bin/NAME`` (every part quoted)."""
-    return " ".join(shlex.quote(part) for part in (posixpath.join(app_dir, "bin", name), *args))
 
 
 def smoke_url(settings: Settings) -> str:
@@ -190,27 +148,27 @@ def render(settings: Settings, secrets: dict[str, str]) -> dict[str, RenderedFil
             "origin": edge.public_origin(settings),
             "address": edge.local_address(settings),
             "config": edge.CONFIG_IN_CONTAINER,
-            "cert": posixpath.join(edge.CONFIG_IN_CONTAINER, posixpath.relpath(edge.CERT_FILE, edge.EDGE_DIR)),
-            "key": posixpath.join(edge.CONFIG_IN_CONTAINER, posixpath.relpath(edge.KEY_FILE, edge.EDGE_DIR)),
+            "cert": posixpath.join(edge.CONFIG_IN_CONTAINER, posixpath.relpath(layout.CERT_FILE, edge.EDGE_DIR)),
+            "key": posixpath.join(edge.CONFIG_IN_CONTAINER, posixpath.relpath(layout.KEY_FILE, edge.EDGE_DIR)),
             "swagger_path": edge.SWAGGER_PATH,
         }
 
     def text(template: str) -> bytes:
         return env.get_template(template).render(context).encode()
 
+    file = layout.rendered  # mode, owner and secret flag from the path's row
     files = {
-        KEY_FILE: RenderedFile(digest_key(secrets, settings.stack_name), 0o600, secret=True),
-        "compose.yaml": RenderedFile(text("compose.yaml.j2"), 0o600),
-        ".env": RenderedFile(text("env.j2"), 0o600, secret=True),
+        layout.DIGEST_KEY: file(layout.DIGEST_KEY, digest_key(secrets, settings.stack_name)),
+        layout.COMPOSE: file(layout.COMPOSE, text("compose.yaml.j2")),
+        layout.ENV: file(layout.ENV, text("env.j2")),
     }
     if settings.runs_db:
-        files["db/superuser-password"] = RenderedFile(
-            secrets["postgres_password"].encode(), 0o600, owner_uid=POSTGRES_UID, secret=True)
+        files[layout.SUPERUSER_PASSWORD] = file(layout.SUPERUSER_PASSWORD, secrets["postgres_password"].encode())
     if settings.runs_api:
         conf = text("postgrest.conf.j2")
         # Only keys this release reads, in the syntax it parses; else no host gets it.
         versions.check_config(pgrst, conf.decode())
-        files["postgrest/postgrest.conf"] = RenderedFile(conf, 0o600, owner_uid=POSTGREST_UID)
+        files[layout.POSTGREST_CONF] = file(layout.POSTGREST_CONF, conf)
     if settings.applies_sql:
         context["authenticator_verifier"] = scram.verifier(
             secrets["authenticator_password"], stack_name=settings.stack_name, role="authenticator")
@@ -218,29 +176,27 @@ def render(settings: Settings, secrets: dict[str, str]) -> dict[str, RenderedFil
             context["superuser_verifier"] = scram.verifier(
                 secrets["postgres_password"], stack_name=settings.stack_name, role=settings.db_superuser)
         for template in sorted((TEMPLATES / "sql").glob("*.sql.j2")):
-            name = template.name.removesuffix(".j2")
-            # 01-roles.sql carries the authenticator's password.
-            files[f"sql/{name}"] = RenderedFile(
-                text(f"sql/{template.name}"), 0o600, secret=f"sql/{name}" in SECRET_FILES
-            )
+            name = f"{layout.SQL_DIR}/{template.name.removesuffix('.j2')}"
+            files[name] = file(name, text(f"sql/{template.name}"))
         context["sql_digest"] = sql_digest(files)
         # The operator's migrations, as the controller's folder holds them (bin/migrate
         # applies those its database lacks); refused in one line before any host.
         for migration in migrations.scan(project_path(settings.migrations_dir)):
-            files[f"{migrations.HOST_DIR}/{migration.name}"] = RenderedFile(migration.content, 0o600)
+            name = f"{layout.MIGRATIONS_DIR}/{migration.name}"
+            files[name] = file(name, migration.content)
     if settings.runs_edge:
-        files[edge.CADDYFILE] = RenderedFile(text("Caddyfile.j2"), 0o600)
+        files[layout.CADDYFILE] = file(layout.CADDYFILE, text("Caddyfile.j2"))
         if settings.tls_mode == "files":
             # Read and checked on the controller (one line naming the setting when refused).
             pair = edge.load_pair(settings)
-            files[edge.CERT_FILE] = RenderedFile(pair.certificate, 0o600, secret=True)
-            files[edge.KEY_FILE] = RenderedFile(pair.key, 0o600, secret=True)
+            files[layout.CERT_FILE] = file(layout.CERT_FILE, pair.certificate)
+            files[layout.KEY_FILE] = file(layout.KEY_FILE, pair.key)
     scripts = ["compose", "health-gate"]
     scripts += ["apply-sql", "migrate"] if settings.applies_sql else []
     scripts += ["reload-postgrest", "prove-keys"] if settings.runs_api else []
     scripts += ["reload-edge"] if settings.runs_edge else []
     for name in scripts:
-        files[f"bin/{name}"] = RenderedFile(text(f"bin/{name}.j2"), 0o700)
+        files[f"bin/{name}"] = file(f"bin/{name}", text(f"bin/{name}.j2"))
     return files
 
 
@@ -251,7 +207,7 @@ def write_tree(files: dict[str, RenderedFile], out: Path) -> None:
     created with its final mode before a byte is written (never readable in between).
     """
     needed = {str(Path(name).parent) for name in files} | {"."}
-    for relative, (mode, _uid) in DIRECTORIES.items():
+    for relative, (mode, _uid) in layout.DIRECTORIES.items():
         if relative not in needed:
             continue
         (out / relative).mkdir(mode=mode, parents=True, exist_ok=True)

@@ -21,8 +21,9 @@ from pathlib import PurePosixPath
 from . import digests, loaded, migrations
 from . import plan as planning
 from .images import compose_references
+from .layout import DIRECTORIES, JWKS_FILE, RenderedFile
 from .probe import HostState, PathState
-from .render import DIRECTORIES, JWKS_FILE, RenderedFile, sql_digest
+from .render import sql_digest
 from .settings import Settings
 
 DEPLOY = "deploy.py"

@@ -30,7 +30,8 @@ from pyinfra.api.exceptions import OperationError
 from pyinfra.api.host import Host
 
 from postgrest_stack import key_proof, loaded
-from postgrest_stack.render import JWKS_FILE, POSTGREST_UID, host_script, smoke_url
+from postgrest_stack.layout import JWKS_FILE, POSTGREST_UID, host_script
+from postgrest_stack.render import smoke_url
 from postgrest_stack.settings import Settings
 from tasks import files
 

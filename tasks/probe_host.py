@@ -6,8 +6,9 @@ from pyinfra import host
 
 from postgrest_stack import migrations, versions
 from postgrest_stack.images import compose_references
+from postgrest_stack.layout import KEYED_FILES
 from postgrest_stack.probe import HostState
-from postgrest_stack.render import SECRET_FILES, external_conninfo
+from postgrest_stack.render import external_conninfo
 from postgrest_stack.settings import Settings
 from tasks.facts import LedgerRows, StackProbe
 
@@ -28,7 +29,7 @@ def probe_arguments(settings: Settings, details: bool = False) -> dict:
     ready_in_container = pgrst.ready_argv if pgrst.ready_check == "container" else ()
     arguments = dict(app_dir=settings.app_dir, stack_name=settings.stack_name,
                      admin_port=settings.postgrest_admin_port, external=external, images=images,
-                     secret_files=SECRET_FILES, ready_in_container=ready_in_container)
+                     secret_files=KEYED_FILES, ready_in_container=ready_in_container)
     return {**arguments, "details": True} if details else arguments
 
 

@@ -12,8 +12,8 @@ from pyinfra.operations import server
 
 from postgrest_stack import key_proof, loaded
 from postgrest_stack import plan as planning
+from postgrest_stack.layout import DIRECTORIES, JWKS_FILE, RenderedFile, host_script
 from postgrest_stack.probe import HostState
-from postgrest_stack.render import DIRECTORIES, JWKS_FILE, RenderedFile, host_script
 from postgrest_stack.settings import Settings
 from tasks import files
 

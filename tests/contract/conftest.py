@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from postgrest_stack import jwks, migrations, render, settings
+from postgrest_stack import jwks, layout, migrations, render, settings
 from tests.harness.auth0 import JwksEndpoint, Tenant
 from tests.harness.pgcluster import PgCluster
 from tests.harness.ports import free_port
@@ -104,7 +104,7 @@ def cluster():
         yield pg
 
 
-def apply_sql(cluster: PgCluster, files: dict[str, render.RenderedFile], directory: Path, *,
+def apply_sql(cluster: PgCluster, files: dict[str, layout.RenderedFile], directory: Path, *,
               resolved: settings.Settings | None = None, user: str | None = None,
               password: str | None = None) -> None:
     """Run every rendered SQL file, in lexical order, as psql -v ON_ERROR_STOP=1 -f FILE,
@@ -207,7 +207,7 @@ def managed_database():
         yield pg
 
 
-def apply_sql_as_admin(managed: PgCluster, directory: Path) -> dict[str, render.RenderedFile]:
+def apply_sql_as_admin(managed: PgCluster, directory: Path) -> dict[str, layout.RenderedFile]:
     """Render an api host's files for ``managed`` as its external database, and apply
     their SQL as the admin, in lexical order."""
     resolved = stack_settings(stack_role="api", external_db_uri=f"postgres://127.0.0.1:{managed.port}/app",

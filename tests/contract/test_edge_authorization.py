@@ -15,7 +15,7 @@ import threading
 
 import pytest
 
-from postgrest_stack import render, settings
+from postgrest_stack import layout, render, settings
 from tests.harness import caddy
 from tests.harness.caddy import get_with_authorizations
 from tests.harness.certificates import TestCA
@@ -28,7 +28,7 @@ BEARER = "Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"
 BASIC = "Basic dXNlcjpwYXNz"
 
 
-def edge_files(mode: str, ca: TestCA, **extra) -> dict[str, render.RenderedFile]:
+def edge_files(mode: str, ca: TestCA, **extra) -> dict[str, layout.RenderedFile]:
     given = {**group_defaults(), "auth0_domain": "tenant.eu.auth0.com", "jwt_audience": "https://api.example.com",
              "tls_mode": mode, "public_hostname": HOST, **extra}
     if mode == "acme":

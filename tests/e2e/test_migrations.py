@@ -1,8 +1,10 @@
-"""The operator's migrations through real deploys (issue 20): applied once each and in
-order by bin/migrate in the db container, seen by PostgREST without a restart, a rerun
-with nothing new changes nothing, `--dry` lists what is pending, an edited history is
-refused before any change, and a failing migration stops the run naming its file and
-line, then applies once fixed.
+"""The operator's migrations through real deploys (issue 20), on a schema with no
+``todos`` (the folder is the test's own): applied once each and in order by bin/migrate
+in the db container, seen by PostgREST without a restart, a rerun with nothing new
+changes nothing, `--dry` lists what is pending, an edited history is refused before any
+change, a failing migration stops the run naming its file and line, then applies once
+fixed; more migrations over several runs under client load fail no request; status
+counts them; a key rotation works on this schema.
 
 A scenario: the tests run in file order on one host and build on each other.
 """
@@ -17,7 +19,9 @@ import pytest
 import requests
 
 from tests.conftest import ROOT
-from tests.e2e.harness import Target, _environment, bearer, write_inventory
+from tests.e2e.harness import Target, _environment, bearer, run_pyinfra, run_status, write_inventory
+from tests.harness.auth0 import Tenant
+from tests.harness.load import RequestLoop
 
 APPLY = "PostgREST stack | Apply migrations"
 ORDERS = """CREATE TABLE orders (
@@ -30,10 +34,16 @@ GRANT SELECT, INSERT ON orders TO api_user;
 
 
 @pytest.fixture(scope="module")
-def target(jwks_endpoint, tmp_path_factory):
+def tenant(tmp_path_factory):
+    """This module's own Auth0 stand-in (its last test rotates the keys)."""
+    return Tenant.with_keys(("k1", "k2", "k3"), published=("k1", "k2")).write_pems(tmp_path_factory.mktemp("keys"))
+
+
+@pytest.fixture(scope="module")
+def target(endpoint, tmp_path_factory):
     folder = tmp_path_factory.mktemp("migrations")
     (folder / "0001_orders.sql").write_text(ORDERS)
-    made = Target.create("mig", jwks_endpoint.url)
+    made = Target.create("mig", endpoint.url)
     made.data["migrations_dir"] = str(folder)
     made.folder = folder
     yield made
@@ -63,6 +73,10 @@ def test_a_first_deploy_applies_the_folder(target, tenant):
                             timeout=10)
     assert created.status_code == 201, created.text
     assert served(target, "/orders").json() == [{"id": 1, "item": "first"}]
+    # Nothing of the demo: the health gate and the key proof passed on this schema.
+    assert requests.get(f"{target.api}/todos", timeout=5).status_code == 404
+    assert "Health gate" in " ".join(run.changed) and "Prove PostgREST read the key file as keys" in " ".join(
+        run.changed)
 
 
 def test_a_rerun_with_nothing_new_changes_nothing(target):
@@ -127,3 +141,67 @@ def test_migration_list_shows_the_folder_against_the_ledger(target):
         assert "mig: 3 applied, 1 pending" in done.stdout
     finally:
         (target.folder / "0004_later.sql").unlink()
+
+
+#: Added over three runs while clients read /orders: a table, a column with a default,
+#: an index built without locking writes out.
+UNDER_LOAD = {
+    "0004_customers.sql": "CREATE TABLE customers (id bigint PRIMARY KEY, name text NOT NULL);\n"
+                          'GRANT SELECT ON customers TO :"anon_role";\n',
+    "0005_orders_quantity.sql": "ALTER TABLE orders ADD COLUMN quantity integer NOT NULL DEFAULT 1;\n",
+    "0006_orders_item_index.sql": "-- migrate: no-transaction\nCREATE INDEX CONCURRENTLY orders_item ON orders (item);\n",
+}
+
+
+def test_migrations_over_several_runs_under_client_load_fail_no_request(target, tenant):
+    """Anonymous and signed reads of an existing endpoint go on through three deploys,
+    each applying one migration: every one answers 200, no PostgREST restarts."""
+    started = target.containers()["postgrest"]
+    urls = [f"{target.api}/orders?select=id,item", f"{target.api}/orders?select=id,item&limit=1"]
+    with RequestLoop(urls, {}, at_least=300) as anonymous, \
+            RequestLoop(urls, bearer(token(tenant, target)), at_least=300) as signed:
+        for name, sql in UNDER_LOAD.items():
+            (target.folder / name).write_text(sql)
+            run = target.deploy().check()
+            assert APPLY in run.changed and f"migrations pending: {name}" in run.output
+    for loop in (anonymous, signed):
+        assert len(loop.answers) >= 300 and loop.failures() == [], loop.failures()[:20]
+    assert target.containers()["postgrest"] == started
+    assert served(target, "/customers").json() == []
+    assert served(target, "/orders?select=quantity").json() == [{"quantity": 1}]
+
+
+def test_status_counts_applied_and_pending_migrations(target):
+    report = run_status([target])
+    assert report.returncode == 0, report.output
+    assert "    migrations 6 applied, 0 pending" in report.output
+    (target.folder / "0007_later.sql").write_text("SELECT 1;\n")
+    try:
+        report = run_status([target])
+        assert report.returncode == 1, report.output
+        assert "    migrations 6 applied, 1 pending" in report.output
+        assert "drift: migrations pending: 1 not applied yet: 0007_later.sql" in report.output
+    finally:
+        (target.folder / "0007_later.sql").unlink()
+
+
+def test_a_key_rotation_on_a_schema_without_todos(target, tenant):
+    """rotate_keys.py's key proof and smoke token ask what every PostgREST serves: under
+    load, no request fails, the new key is served and the dropped one refused, with no
+    restart."""
+    started = target.containers()["postgrest"]
+    audience, issuer = target.data["jwt_audience"], "https://tenant.eu.auth0.com/"
+    with RequestLoop([f"{target.api}/orders"], bearer(tenant.token("k2", audience=audience, issuer=issuer,
+                                                                   role_claim="https://postgrest-demo.de/role",
+                                                                   role="api_user")),
+                     at_least=200) as loop:
+        tenant.publish("k2", "k3")
+        run = run_pyinfra([target], "rotate_keys.py",
+                          smoke_token_command=tenant.smoke_command("k3", audience=audience, issuer=issuer)).check()
+    assert run.results["Rotate signing keys, one host at a time"] == (1, 0, 0)
+    assert len(loop.answers) >= 200 and loop.failures() == []
+    k3 = tenant.token("k3", audience=audience, issuer=issuer, role_claim="https://postgrest-demo.de/role",
+                      role="api_user")
+    assert requests.get(f"{target.api}/orders", headers=bearer(k3), timeout=10).status_code == 200
+    assert requests.get(f"{target.api}/orders", headers=bearer(token(tenant, target)), timeout=10).status_code == 401
+    assert target.containers()["postgrest"] == started

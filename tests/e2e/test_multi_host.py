@@ -12,6 +12,7 @@ import json
 import socket
 import subprocess
 import sys
+import time
 
 import docker
 import pytest
@@ -214,3 +215,67 @@ def test_a_db_host_that_fails_its_steps_stops_the_api_hosts_before_they_change(f
     finally:
         taken.close()
     run_pyinfra([db, *apis], "deploy.py").check()  # db-1 back on its own port
+
+
+# --- The operator's migrations on a fleet (issue 20); last: they change the folder ---------
+APPLY_MIGRATIONS = "PostgREST stack | Apply migrations"
+TAGS = """CREATE TABLE tags (name text PRIMARY KEY);
+GRANT SELECT ON tags TO :"anon_role";
+INSERT INTO tags VALUES ('new');
+"""
+
+
+@pytest.fixture(scope="module")
+def folder(fleet, tmp_path_factory):
+    """The fleet's migrations from here on: the example it was deployed with, and more."""
+    made = tmp_path_factory.mktemp("fleet-migrations")
+    (made / "0001_todos.sql").write_bytes((ROOT / "migrations" / "0001_todos.sql").read_bytes())
+    for target in (fleet[0], *fleet[1]):
+        target.data["migrations_dir"] = str(made)
+    return made
+
+
+def test_a_migrated_table_is_served_by_every_api_host_without_a_restart(fleet, folder):
+    """bin/migrate runs once, on db-1; its NOTIFY reaches both api hosts' PostgREST, which
+    serve the new table within 5 s with no change on them."""
+    db, apis = fleet
+    started = {api.name: api.containers()["postgrest"] for api in apis}
+    (folder / "0002_tags.sql").write_text(TAGS)
+    run = run_pyinfra([db, *apis], "deploy.py").check()
+    assert run.results[APPLY_MIGRATIONS][0] == 1  # db-1 only
+    assert "[db-1] migrations pending: 0002_tags.sql" in run.output
+    for api in apis:
+        deadline = time.monotonic() + 5
+        while (answer := requests.get(f"{api.api}/tags", timeout=5)).status_code != 200:
+            assert time.monotonic() < deadline, f"{api.name}: /tags answered {answer.status_code} after 5 s"
+            time.sleep(0.1)
+        assert answer.json() == [{"name": "new"}]
+        assert api.containers()["postgrest"] == started[api.name]
+
+
+def test_a_failing_migration_stops_the_run_before_any_api_host(fleet, folder, tmp_path):
+    """0003 fails on db-1: rolled back whole, one line with file, line and message, an
+    alert; the api hosts (which had a new audience to write) stop at the wait and change
+    nothing. Fixed, the next run applies it."""
+    db, apis = fleet
+    alerts = tmp_path / "alerts"
+    (folder / "0003_tag_colour.sql").write_text("ALTER TABLE tags ADD COLUMN colour text;\nSELECT nosuch;\n")
+    confs = {api.name: (api.app_dir / "postgrest/postgrest.conf").read_bytes() for api in apis}
+    run = run_pyinfra([db, *apis], "deploy.py", jwt_audience="https://after-a-failed-migration.example.com",
+                      alert_command=f"cat >> {alerts}")
+    assert run.returncode != 0
+    assert "migrate: migrations/0003_tag_colour.sql failed at line 2" in run.output
+    assert 'column "nosuch" does not exist' in run.output
+    for api in apis:
+        assert f"[{api.name}] not deployed: the database host db-1 failed or could not be reached" in run.output
+        assert (api.app_dir / "postgrest/postgrest.conf").read_bytes() == confs[api.name]
+        assert requests.get(f"{api.api}/tags?select=colour", timeout=5).status_code == 400  # rolled back
+    assert "0003_tag_colour.sql failed at line 2" in alerts.read_text()
+    (folder / "0003_tag_colour.sql").write_text("ALTER TABLE tags ADD COLUMN colour text;\n")
+    run = run_pyinfra([db, *apis], "deploy.py").check()
+    assert run.results[APPLY_MIGRATIONS][0] == 1
+    for api in apis:
+        deadline = time.monotonic() + 5
+        while requests.get(f"{api.api}/tags?select=colour", timeout=5).status_code != 200:
+            assert time.monotonic() < deadline, f"{api.name}: no colour column 5 s after the migration"
+            time.sleep(0.1)

@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from postgrest_stack import app_dir, probe, render, settings
+from postgrest_stack import app_dir, layout, probe, render, settings
 from tasks import files
 
 SYSTEM = ["/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib64", "/media", "/mnt", "/opt", "/proc", "/root",
@@ -59,7 +59,7 @@ def test_a_directory_of_its_own_is_accepted(data, value):
 
 def probed(path) -> dict:
     """What the real probe script reports under ``path`` (HostState.paths)."""
-    command = probe.command(str(path), f"app-dir-test-{os.getpid()}", 1, secret_files=render.SECRET_FILES)
+    command = probe.command(str(path), f"app-dir-test-{os.getpid()}", 1, secret_files=layout.KEYED_FILES)
     done = subprocess.run(["sh", "-c", command], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     return probe.parse(done.stdout.splitlines(), str(path)).paths
@@ -68,7 +68,7 @@ def probed(path) -> dict:
 def make_directories(app, relatives):
     """The directories as the deploy's own command makes them (tasks/files.py)."""
     for relative in relatives:
-        mode, _uid = render.DIRECTORIES[relative]
+        mode, _uid = layout.DIRECTORIES[relative]
         path = os.path.normpath(os.path.join(app, relative))
         subprocess.run(["sh", "-c", files.directory_command(path, mode=mode, uid=os.getuid(), gid=os.getgid())],
                        check=True)
@@ -83,7 +83,7 @@ def test_missing_or_empty_is_fine(tmp_path):
 
 def test_a_deployed_stack_and_a_first_deploy_stopped_part_way_are_ours(tmp_path, data, secrets):
     app = tmp_path / "app"
-    make_directories(app, render.DIRECTORIES)  # stopped after the directories
+    make_directories(app, layout.DIRECTORIES)  # stopped after the directories
     assert app_dir.refusal(str(app), probed(app)) is None
     (app / "..digest-key.new").write_bytes(b"half")  # ... in the first file's staging (tasks/files.py)
     assert app_dir.refusal(str(app), probed(app)) is None

@@ -15,7 +15,7 @@ import logging
 import os
 import stat
 
-from postgrest_stack import digests, jwks, probe, render, settings
+from postgrest_stack import jwks, layout, probe, render, settings
 from postgrest_stack import plan as planning
 from tasks.stack import apply_stack
 from tests import jwks_corpus
@@ -47,7 +47,7 @@ def test_a_new_key_set_for_a_stopped_postgrest_keeps_the_previous_file(data, sec
     files = planning.with_jwks(render.render(resolved, secrets), new)
     plan = planning.make_plan(files, state)
     # The plain upload path: no rotation steps (nothing runs to reload), compose up after.
-    assert plan.files == [render.JWKS_FILE] and not plan.rotate_keys and plan.up
+    assert plan.files == [layout.JWKS_FILE] and not plan.rotate_keys and plan.up
 
     with local_host() as (pyinfra_state, _host):
         run_deploy(pyinfra_state, apply_stack, resolved, files, state, plan)
@@ -55,7 +55,7 @@ def test_a_new_key_set_for_a_stopped_postgrest_keeps_the_previous_file(data, sec
     assert (app / "postgrest/jwks.json").read_bytes() == new
     assert (app / "postgrest/jwks.json.prev").read_bytes() == old
     info = os.stat(app / "postgrest/jwks.json")
-    assert (stat.S_IMODE(info.st_mode), info.st_uid) == (0o600, render.POSTGREST_UID)
+    assert (stat.S_IMODE(info.st_mode), info.st_uid) == (0o600, layout.POSTGREST_UID)
     assert (app / "compose.log").read_text() == "compose up -d --remove-orphans\n"
     assert (app / "key-file-at-up").read_bytes() == new
 
@@ -73,7 +73,7 @@ def test_diff_names_secret_files_and_never_prints_them(data, tmp_path, caplog):
     files = planning.with_jwks(render.render(after, NEW_SECRETS), key_file("k1"))
     plan = planning.make_plan(files, deployed_state(deployed))
     secret_files = [name for name, rendered in files.items() if rendered.secret]
-    assert {digests.KEY_FILE, ".env", "db/superuser-password", "sql/01-roles.sql"} <= set(secret_files)
+    assert {layout.DIGEST_KEY, ".env", "db/superuser-password", "sql/01-roles.sql"} <= set(secret_files)
     assert set(secret_files) <= set(plan.files)  # every one of them changes with the secrets
     assert "postgrest/postgrest.conf" in plan.files
     caplog.set_level(logging.DEBUG, logger="pyinfra")  # as at -vvv

@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from postgrest_stack import probe, render, settings
+from postgrest_stack import layout, probe, settings
 from tasks import keys, stack
 
 APP = "/opt/my app's \"stack\""
@@ -26,10 +26,10 @@ def test_the_quoted_app_dir_is_one_shell_word():
 
 
 def test_host_scripts(resolved):
-    assert render.host_script(APP, "compose", "up", "-d", "--remove-orphans") == \
+    assert layout.host_script(APP, "compose", "up", "-d", "--remove-orphans") == \
         "'/opt/my app'\"'\"'s \"stack\"/bin/compose' up -d --remove-orphans"
-    assert render.host_script(APP, "health-gate", "db") == "'/opt/my app'\"'\"'s \"stack\"/bin/health-gate' db"
-    assert render.host_script(APP, "reload-postgrest") == "'/opt/my app'\"'\"'s \"stack\"/bin/reload-postgrest'"
+    assert layout.host_script(APP, "health-gate", "db") == "'/opt/my app'\"'\"'s \"stack\"/bin/health-gate' db"
+    assert layout.host_script(APP, "reload-postgrest") == "'/opt/my app'\"'\"'s \"stack\"/bin/reload-postgrest'"
     assert stack.prove_or_remove_command(APP) == (
         "'/opt/my app'\"'\"'s \"stack\"/bin/prove-keys' || { status=$?; "
         "'/opt/my app'\"'\"'s \"stack\"/bin/compose' rm -fs postgrest >/dev/null 2>&1; exit $status; }")
@@ -73,7 +73,7 @@ exit 0"""
 
 
 def test_every_command_parses_as_shell(resolved):
-    commands = [probe.command(APP, "pgst", 3001, secret_files=render.SECRET_FILES),
+    commands = [probe.command(APP, "pgst", 3001, secret_files=layout.KEYED_FILES),
                 stack.prove_or_remove_command(APP), keys.smoke_command(resolved)]
     for command in commands:
         assert subprocess.run(["sh", "-n", "-c", command]).returncode == 0, command

@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 
-from postgrest_stack import digests, edge, images, probe, render, settings
+from postgrest_stack import digests, edge, images, layout, probe, render, settings
 from postgrest_stack import plan as planning
 from tests.harness.certificates import TestCA
 from tests.harness.host_state import with_records
@@ -66,7 +66,7 @@ def test_off_keeps_swagger_published_and_plans_no_edge_reload(data, secrets):
     files = planning.with_jwks(rendered(dict(data, swagger_enabled=True, public_api_url="https://x.example.com"),
                                         secrets), b'{"keys": []}')
     assert '- "127.0.0.1:8080:8080"' in text(files, "compose.yaml")
-    changed = {**files, "postgrest/postgrest.conf": render.RenderedFile(b"x\n", 0o600, 1000)}
+    changed = {**files, "postgrest/postgrest.conf": layout.RenderedFile(b"x\n", 0o600, 1000)}
     assert planning.make_plan(changed, probe.HostState(docker="running")).reload_edge is False
 
 
@@ -147,7 +147,7 @@ def test_a_certificate_expiring_within_14_days_is_refused(data, secrets, ca, day
 
 def test_fifteen_days_left_is_accepted(data, secrets, ca):
     ok = ca.issue("fifteen", (HOST,), days=15)
-    assert edge.CERT_FILE in rendered(files_mode(data, ok), secrets)
+    assert layout.CERT_FILE in rendered(files_mode(data, ok), secrets)
 
 
 @pytest.mark.parametrize(("names", "accepted"), [
@@ -158,7 +158,7 @@ def test_the_certificate_must_name_public_hostname(data, secrets, ca, names, acc
     cert = ca.issue("named-" + "-".join(n.replace("*", "star") for n in names), names)
     given = files_mode(data, cert)
     if accepted:
-        assert edge.CERT_FILE in rendered(given, secrets)
+        assert layout.CERT_FILE in rendered(given, secrets)
     else:
         with pytest.raises(settings.SettingsError, match="setting 'tls_cert_file' does not name public_hostname"):
             rendered(given, secrets)
@@ -187,10 +187,10 @@ def test_hosts_get_the_validated_chain_and_a_pkcs8_key(data, secrets, ca, issued
     rsa_cert = ca.issue("rsa", (HOST,), key_type="rsa")
     for cert in (issued, rsa_cert):
         files = rendered(files_mode(data, cert), secrets)
-        pem = files[edge.CERT_FILE].content
+        pem = files[layout.CERT_FILE].content
         assert pem.count(b"-----BEGIN CERTIFICATE-----") == (2 if cert is issued else 1)
         assert pem.startswith(cert.cert_file.read_bytes()[:64])
-        key = files[edge.KEY_FILE].content
+        key = files[layout.KEY_FILE].content
         assert key.startswith(b"-----BEGIN PRIVATE" + b" KEY-----\n")  # PKCS#8, whatever the file held (split: tracked)
         assert key != cert.key_file.read_bytes()
 
@@ -208,8 +208,8 @@ def test_files_mode_layout_modes_and_secrets(data, secrets, issued):
     # Certificate and key are never shown by --diff; the key is digested with the digest key.
     assert files["edge/tls/cert.pem"].secret and files["edge/tls/key.pem"].secret
     assert not files["edge/Caddyfile"].secret
-    assert "edge/tls/key.pem" in render.SECRET_FILES
-    assert render.DIRECTORIES["edge"] == render.DIRECTORIES["edge/tls"] == (0o700, 0)
+    assert "edge/tls/key.pem" in layout.KEYED_FILES
+    assert layout.DIRECTORIES["edge"] == layout.DIRECTORIES["edge/tls"] == (0o700, 0)
     # Nothing of the certificate files in the Caddyfile but their container paths.
     assert b"PRIVATE KEY" not in files["edge/Caddyfile"].content
 
@@ -322,7 +322,7 @@ def test_acme_caddyfile_is_pinned(data, secrets):
     files = rendered(dict(data, tls_mode="acme", public_hostname=HOST, acme_email="ops@example.com",
                           acme_ca=settings.LETS_ENCRYPT_STAGING), secrets)
     assert text(files, "edge/Caddyfile") == ACME_CADDYFILE
-    assert edge.CERT_FILE not in files and edge.KEY_FILE not in files
+    assert layout.CERT_FILE not in files and layout.KEY_FILE not in files
     # Production Let's Encrypt by default.
     production = rendered(dict(data, tls_mode="acme", public_hostname=HOST, acme_email="ops@example.com"), secrets)
     assert "\tacme_ca https://acme-v02.api.letsencrypt.org/directory\n" in text(production, "edge/Caddyfile")
@@ -364,11 +364,11 @@ def test_health_gate_and_reload_script(data, secrets, issued):
 
 def deployed(files):
     state = probe.HostState(init="systemd", docker="running", ready=200)
-    key = files[digests.KEY_FILE].content
-    for relative, (mode, uid) in render.DIRECTORIES.items():
+    key = files[layout.DIGEST_KEY].content
+    for relative, (mode, uid) in layout.DIRECTORIES.items():
         state.paths[relative] = probe.PathState("d", mode, uid, 0)
     for relative, f in files.items():
-        if relative in render.SECRET_FILES:
+        if relative in layout.KEYED_FILES:
             state.paths[relative] = probe.PathState("f", f.mode, f.owner_uid, 0, keyed_sha256=digests.keyed(key, f.content))
         else:
             state.paths[relative] = probe.PathState("f", f.mode, f.owner_uid, 0, hashlib.sha256(f.content).hexdigest())
@@ -385,10 +385,10 @@ def test_plan_reloads_the_edge_for_its_files_only(data, secrets, ca, issued):
     renewed = ca.issue("renewed", (HOST,))
     plan = planning.make_plan(planning.with_jwks(rendered(files_mode(data, renewed), secrets), b'{"keys": []}'), state)
     assert plan.reload_edge and not plan.up and not plan.reload and plan.gate
-    assert set(plan.files) == {edge.CERT_FILE, edge.KEY_FILE}
+    assert set(plan.files) == {layout.CERT_FILE, layout.KEY_FILE}
     bigger = planning.with_jwks(rendered(files_mode(data, issued, edge_max_body_mb=50), secrets), b'{"keys": []}')
     plan = planning.make_plan(bigger, state)
-    assert plan.files == [edge.CADDYFILE] and plan.reload_edge and not plan.up
+    assert plan.files == [layout.CADDYFILE] and plan.reload_edge and not plan.up
     # No edge running: compose up starts it (and it reads its files itself).
     state.services.pop("edge")
     plan = planning.make_plan(now, state)
@@ -402,17 +402,17 @@ def test_probe_digests_the_edge_key_with_the_digest_key(data, secrets, issued, t
     files = rendered(files_mode(data, issued), secrets)
     app = tmp_path / "app"
     render.write_tree(files, app)
-    command = probe.command(str(app), f"edge-probe-{os.getpid()}", 1, secret_files=render.SECRET_FILES)
+    command = probe.command(str(app), f"edge-probe-{os.getpid()}", 1, secret_files=layout.KEYED_FILES)
     done = subprocess.run(["sh", "-c", command], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
-    key = files[edge.KEY_FILE].content
+    key = files[layout.KEY_FILE].content
     assert hashlib.sha256(key).hexdigest() not in done.stdout
     state = probe.parse(done.stdout.splitlines(), str(app))
-    assert state.paths[edge.KEY_FILE].sha256 is None
-    assert state.paths[edge.KEY_FILE].keyed_sha256 == digests.keyed(files[digests.KEY_FILE].content, key)
-    assert state.paths[edge.CERT_FILE].sha256 == hashlib.sha256(files[edge.CERT_FILE].content).hexdigest()
-    assert planning.file_is_current(state.paths[edge.KEY_FILE], key, 0o600, os.getuid(), os.getgid(),
-                                    digest_key=files[digests.KEY_FILE].content)
+    assert state.paths[layout.KEY_FILE].sha256 is None
+    assert state.paths[layout.KEY_FILE].keyed_sha256 == digests.keyed(files[layout.DIGEST_KEY].content, key)
+    assert state.paths[layout.CERT_FILE].sha256 == hashlib.sha256(files[layout.CERT_FILE].content).hexdigest()
+    assert planning.file_is_current(state.paths[layout.KEY_FILE], key, 0o600, os.getuid(), os.getgid(),
+                                    digest_key=files[layout.DIGEST_KEY].content)
 
 
 def test_expiry_margin_is_fourteen_days():

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from postgrest_stack import key_proof, render, settings
+from postgrest_stack import key_proof, layout, render, settings
 from postgrest_stack import plan as planning
 from tasks import keys, stack
 from tests.harness.local_pyinfra import CURL_ANSWER, DOCKER_KILL_SIGNAL, in_context, local_host
@@ -123,7 +123,7 @@ def test_a_rotation_writes_reloads_and_keeps_the_previous_file(host):
     assert host.rotate(NEW, ["k-old"]) == ""
     assert (host.key_file, host.prev, host.loaded) == (NEW, OLD, NEW)
     info = os.stat(host.app / "postgrest/jwks.json")
-    assert (stat.S_IMODE(info.st_mode), info.st_uid) == (0o600, render.POSTGREST_UID)
+    assert (stat.S_IMODE(info.st_mode), info.st_uid) == (0o600, layout.POSTGREST_UID)
     assert host.signals() == 1
     # The next rotation keeps the file it replaces, not an older one.
     assert host.rotate(NEWER, ["k-new"]) == ""

@@ -9,9 +9,9 @@ import subprocess
 
 import pytest
 
-from postgrest_stack import edge, loaded, probe, render, settings, status
+from postgrest_stack import layout, loaded, probe, render, settings, status
 from postgrest_stack import plan as planning
-from postgrest_stack.render import JWKS_FILE
+from postgrest_stack.layout import JWKS_FILE
 from tests.unit.test_plan import deployed_state
 
 JWKS = b'{"keys": []}'
@@ -28,7 +28,7 @@ def files(data, secrets):
 
 def probe_dir(app) -> probe.HostState:
     """The probe's file lines, run for real on ``app``, parsed as the deploy parses them."""
-    script = probe._files_command(str(app), render.SECRET_FILES)
+    script = probe._files_command(str(app), layout.KEYED_FILES)
     done = subprocess.run(["sh", "-c", script], capture_output=True, text=True, check=True)
     return probe.parse(done.stdout.splitlines(), str(app))
 
@@ -158,4 +158,4 @@ def test_edge_record_is_reported_too(data, secrets):
                                                                public_hostname="api.example.com")),
                                 edged, state, tenant)
     assert [d.subject for d in report.drift if d.kind == "loaded"] == [loaded.EDGE]
-    assert edge.CADDYFILE in loaded.sources(loaded.EDGE, edged)
+    assert layout.CADDYFILE in loaded.sources(loaded.EDGE, edged)

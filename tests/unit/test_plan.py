@@ -6,9 +6,10 @@ import hashlib
 
 import pytest
 
-from postgrest_stack import digests, probe, render, settings
+from postgrest_stack import digests, layout, probe, render, settings
 from postgrest_stack import plan as planning
-from postgrest_stack.render import DIRECTORIES, sql_digest
+from postgrest_stack.layout import DIRECTORIES
+from postgrest_stack.render import sql_digest
 from tests.harness.host_state import with_records
 
 JWKS = b'{"keys": []}'
@@ -24,9 +25,9 @@ def deployed_state(files, *, ready=200, services=("db", "postgrest")) -> probe.H
     state = probe.HostState(init="systemd", docker="running")
     for relative, (mode, uid) in DIRECTORIES.items():
         state.paths[relative] = probe.PathState("d", mode, uid, 0)
-    key = files[digests.KEY_FILE].content
+    key = files[layout.DIGEST_KEY].content
     for relative, rendered in files.items():
-        if relative in render.SECRET_FILES:
+        if relative in layout.KEYED_FILES:
             state.paths[relative] = probe.PathState("f", rendered.mode, rendered.owner_uid, 0,
                                                     keyed_sha256=digests.keyed(key, rendered.content))
         else:
@@ -41,7 +42,7 @@ def deployed_state(files, *, ready=200, services=("db", "postgrest")) -> probe.H
 
 
 def changed(files, relative, content=b"changed\n"):
-    return {**files, relative: render.RenderedFile(content, files[relative].mode, files[relative].owner_uid)}
+    return {**files, relative: layout.RenderedFile(content, files[relative].mode, files[relative].owner_uid)}
 
 
 def test_nothing_changed_means_nothing_to_do(files):

@@ -28,8 +28,8 @@ from pathlib import Path
 
 import pytest
 
+from postgrest_stack import layout, probe, render, settings, status
 from postgrest_stack import plan as planning
-from postgrest_stack import probe, render, settings, status
 from tasks.probe_host import probe_arguments
 from tests.harness.ports import free_port
 from tests.unit.test_plan import changed, deployed_state
@@ -195,8 +195,8 @@ def test_a_key_change_with_a_leftover_listed_first_is_still_a_rotation(tmp_path,
     files = planning.with_jwks(render.render(settings.resolve(data), secrets), b'{"keys": []}')
     state = deployed_state(files)
     state.services = probed.services
-    plan = planning.make_plan(changed(files, render.JWKS_FILE, b'{"keys":[1]}\n'), state)
-    assert plan.rotate_keys and not plan.up and render.JWKS_FILE not in plan.files
+    plan = planning.make_plan(changed(files, layout.JWKS_FILE, b'{"keys":[1]}\n'), state)
+    assert plan.rotate_keys and not plan.up and layout.JWKS_FILE not in plan.files
 
 
 # --- the probe reads the stack its settings name ---------------------------------------------

@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from postgrest_stack import probe, render
+from postgrest_stack import layout, probe
 
 KEY_FILE = b'{"keys":[{"kty":"RSA","kid":"k1","use":"sig","alg":"RS256","n":"AQAB","e":"AQAB"}]}\n'
 
@@ -30,7 +30,7 @@ FAKE_COMPOSE_V1 = """#!/bin/sh
 def run_probe(tmp_path, *, docker=True, compose_v1=False, plugin=True, details=True):
     app = tmp_path / "app"
     (app / "postgrest").mkdir(parents=True, exist_ok=True)
-    (app / render.JWKS_FILE).write_bytes(KEY_FILE)
+    (app / layout.JWKS_FILE).write_bytes(KEY_FILE)
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir(exist_ok=True)
     for name, script, wanted in (("docker", FAKE_DOCKER, docker), ("docker-compose", FAKE_COMPOSE_V1, compose_v1)):
@@ -45,7 +45,7 @@ def run_probe(tmp_path, *, docker=True, compose_v1=False, plugin=True, details=T
         if found and not (bin_dir / tool).exists():
             (bin_dir / tool).symlink_to(found)
     env = {"PATH": str(bin_dir), **({} if plugin else {"NO_PLUGIN": "1"})}
-    command = probe.command(str(app), "details-test", 1, secret_files=render.SECRET_FILES, details=details)
+    command = probe.command(str(app), "details-test", 1, secret_files=layout.KEYED_FILES, details=details)
     done = subprocess.run(["sh", "-c", command], capture_output=True, text=True, timeout=60, env=env)
     assert done.returncode == 0, done.stderr
     return done.stdout, probe.parse(done.stdout.splitlines(), str(app))

@@ -10,11 +10,11 @@ import subprocess
 
 import pytest
 
-from postgrest_stack import digests, probe, render
+from postgrest_stack import digests, layout, probe
 
 KEY = digests.digest_key({"postgres_password": "pw1", "authenticator_password": "pw2"}, "probe-test")
 FILES = {".env": b"AUTHENTICATOR_PASSWORD=pw2\n", "postgrest/postgrest.conf": b"db-uri = \"x\"\n",
-         digests.KEY_FILE: KEY}
+         layout.DIGEST_KEY: KEY}
 
 
 def make_app(root):
@@ -26,7 +26,7 @@ def make_app(root):
 
 
 def run_probe(app_dir: str):
-    command = probe.command(app_dir, f"probe-test-{os.getpid()}", 1, secret_files=render.SECRET_FILES)
+    command = probe.command(app_dir, f"probe-test-{os.getpid()}", 1, secret_files=layout.KEYED_FILES)
     done = subprocess.run(["sh", "-c", command], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     return done.stdout, probe.parse(done.stdout.splitlines(), app_dir)
@@ -55,7 +55,7 @@ def test_secret_files_never_show_a_plain_digest(tmp_path):
     assert hashlib.sha256(FILES[".env"]).hexdigest() not in output
     assert state.paths[".env"].sha256 is None
     # Without the key on the host, nothing is printed for it (the deploy rewrites it).
-    (app / digests.KEY_FILE).unlink()
+    (app / layout.DIGEST_KEY).unlink()
     output, state = run_probe(str(app))
     assert hashlib.sha256(FILES[".env"]).hexdigest() not in output
     assert state.paths[".env"].keyed_sha256 is None and state.paths[".env"].sha256 is None

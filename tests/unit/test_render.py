@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from postgrest_stack import render, scram, settings
+from postgrest_stack import layout, render, scram, settings
 
 
 def rendered(data, secrets, **overrides):
@@ -30,7 +30,7 @@ def test_layout_modes_and_secret_flags(data, secrets):
     assert files["db/superuser-password"].owner_uid == 999  # the postgres image's uid
     assert {n for n, f in files.items() if f.secret} == {".env", "sql/01-roles.sql", "db/superuser-password", ".digest-key"}
     # (and, with tls_mode = files, the edge's private key: tests/unit/test_edge.py)
-    assert set(render.SECRET_FILES) == {".env", "sql/01-roles.sql", "db/superuser-password", "edge/tls/key.pem"}
+    assert set(layout.KEYED_FILES) == {".env", "sql/01-roles.sql", "db/superuser-password", "edge/tls/key.pem"}
 
 
 def test_secrets_only_in_secret_files(data, secrets):

@@ -10,7 +10,7 @@ import pytest
 
 from postgrest_stack import jwks, probe, render, settings, signing_keys, status
 from postgrest_stack import plan as planning
-from postgrest_stack.render import JWKS_FILE
+from postgrest_stack.layout import JWKS_FILE
 from tests.unit.test_plan import deployed_state
 
 KEYS = {name: signing_keys.generate_key() for name in ("k1", "k2", "k3")}

@@ -81,7 +81,8 @@ def test_healthy_db_host_has_nothing_to_do(data, secrets):
     import hashlib
 
     from postgrest_stack import probe
-    from postgrest_stack.render import DIRECTORIES, sql_digest
+    from postgrest_stack.layout import DIRECTORIES
+    from postgrest_stack.render import sql_digest
 
     resolved = settings.resolve(dict(data, stack_role="db"))
     files = render.render(resolved, secrets)
