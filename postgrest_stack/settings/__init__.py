@@ -28,7 +28,7 @@ from functools import lru_cache
 from typing import Any, Callable, Mapping
 from urllib.parse import parse_qsl
 
-from . import versions
+from .. import versions
 
 
 class SettingsError(ValueError):
