@@ -7,7 +7,6 @@ not rendered: it is fetched and validated at deploy time.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import posixpath
 import shlex
@@ -17,6 +16,7 @@ import jinja2
 
 from . import PROJECT_ROOT, edge, key_proof, layout, migrations, project_path, scram, versions
 from .atomic_write import write_atomic
+from .compare import sql_digest
 from .digests import digest_key
 from .images import compose_references
 from .layout import GUARD_SCHEMA, RenderedFile
@@ -88,18 +88,6 @@ def _environment() -> jinja2.Environment:
     env.filters["literal"] = sql_literal
     env.filters["shell"] = shlex.quote
     return env
-
-
-def sql_digest(files: dict[str, RenderedFile]) -> str:
-    """Digest of the SQL files, recorded in the database once they are applied.
-
-    Keyed with the digest key (digests.py): the roles SQL holds passwords, and the
-    recorded digest is printed by the probe.
-    """
-    digest = hashlib.sha256(files[layout.DIGEST_KEY].content if layout.DIGEST_KEY in files else b"")
-    for name in sorted(n for n in files if n.startswith(f"{layout.SQL_DIR}/")):
-        digest.update(name.encode() + b"\0" + files[name].content + b"\0")
-    return digest.hexdigest()
 
 
 def smoke_url(settings: Settings) -> str:

@@ -3,27 +3,23 @@
 Pure: no host, no pyinfra. Input per host is its settings, the files ``render`` gives it
 (with the tenant's canonical key file where PostgREST runs), the tenant's kids and the
 probed :class:`~postgrest_stack.probe.HostState`; output is a :class:`HostReport` with
-one :class:`Drift` per difference, each naming what fixes it. :class:`FleetReport` adds
+one :class:`Drift` per difference compare.diff finds (the differences a deploy acts
+on: plan.py reads the same list), each naming what fixes it. :class:`FleetReport` adds
 the verdict line and the exit status (0 all match, 1 drift or not ready, 2 a host
 could not be checked).
 
-Nothing here prints a secret: files are compared with :func:`plan.file_is_current`
+Nothing here prints a secret: files are compared with :func:`compare.file_is_current`
 (secret files by their keyed digest only), and a report names files, modes, owners,
 image IDs and kids, never a digest or a file's content.
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
 
-from . import digests, loaded, migrations
-from . import plan as planning
-from .images import compose_references
-from .layout import DIRECTORIES, JWKS_FILE, RenderedFile
-from .probe import HostState, PathState
-from .render import sql_digest
+from . import compare, loaded, migrations
+from .layout import JWKS_FILE, RenderedFile
+from .probe import HostState
 from .settings import Settings
 
 DEPLOY = "deploy.py"
@@ -110,84 +106,17 @@ class HostReport:
 # --- One host ------------------------------------------------------------------------
 
 
-def _mode(mode: int) -> str:
-    return f"{mode:04o}"
+def _fix(difference: compare.Difference) -> str:
+    """The command that fixes a difference: a key file whose content only differs is the
+    rotation's (its mode or owner, a deploy's); a record of the keys, the rotation's."""
+    if difference.kind == "file" and difference.subject == JWKS_FILE and difference.code in ("missing", "content"):
+        return ROTATE
+    if difference.kind == "loaded" and difference.subject == loaded.KEYS:
+        return ROTATE
+    return DEPLOY
 
 
-def _file_drift(relative: str, rendered: RenderedFile, current: PathState | None, digest_key: bytes | None,
-                is_key_file: bool) -> Drift | None:
-    if planning.file_is_current(current, rendered.content, rendered.mode, rendered.owner_uid, digest_key=digest_key):
-        return None
-    fix = ROTATE if is_key_file else DEPLOY
-    if current is None or current.kind != "f":
-        return Drift("file", relative, "missing" if current is None else "not a regular file", fix)
-    details = []
-    if current.keyed_sha256 is not None:
-        same = digest_key is not None and current.keyed_sha256 == digests.keyed(digest_key, rendered.content)
-    elif rendered.secret and current.sha256 is None:
-        same = False  # a secret file the host could not digest (no digest key there)
-    else:
-        same = current.sha256 == hashlib.sha256(rendered.content).hexdigest()
-    if not same:
-        if is_key_file:
-            details.append("content differs from the tenant's key set")
-        elif rendered.secret:
-            details.append("content differs from render (holds secrets: not shown)")
-        else:
-            details.append("content differs from render")
-    if current.mode != rendered.mode:
-        details.append(f"mode {_mode(current.mode)}, expected {_mode(rendered.mode)}")
-    if (current.uid, current.gid) != (rendered.owner_uid, 0):
-        details.append(f"owner {current.uid}:{current.gid}, expected {rendered.owner_uid}:0")
-    if not details or any(d.startswith(("mode", "owner")) for d in details):
-        fix = DEPLOY  # modes and owners are put back by a deploy
-    return Drift("file", relative, "; ".join(details) or "differs from render", fix)
-
-
-def _directory_drift(relative: str, current: PathState | None) -> Drift | None:
-    mode, uid = DIRECTORIES[relative]
-    if planning.directory_is_current(current, mode, uid):
-        return None
-    if current is None or current.kind != "d":
-        return Drift("directory", relative, "missing" if current is None else "not a directory", DEPLOY)
-    details = []
-    if current.mode != mode:
-        details.append(f"mode {_mode(current.mode)}, expected {_mode(mode)}")
-    if (current.uid, current.gid) != (uid, 0):
-        details.append(f"owner {current.uid}:{current.gid}, expected {uid}:0")
-    return Drift("directory", relative, "; ".join(details), DEPLOY)
-
-
-def _service_drift(settings: Settings, files: dict[str, RenderedFile], state: HostState) -> list[Drift]:
-    drift = []
-    expected = planning.expected_services(files)
-    references = compose_references(settings)
-    for name in sorted(expected):
-        service = state.services.get(name)
-        if service is None:
-            drift.append(Drift("service", name, "no container (expected running)", DEPLOY))
-            continue
-        if service.status != "running":
-            drift.append(Drift("service", name, f"{service.status} (expected running)", DEPLOY))
-        elif service.health in ("unhealthy", "starting"):
-            drift.append(Drift("service", name, f"health {service.health} (expected healthy)", DEPLOY))
-        wanted = references.get(name)
-        if wanted and service.image != wanted:
-            drift.append(Drift("image", name, f"runs {service.image}, render names {wanted}", DEPLOY))
-        elif wanted and service.image_id and state.images.get(wanted) and state.images[wanted] != service.image_id:
-            drift.append(Drift("image", name, f"runs image {short_id(service.image_id)}, the host holds "
-                                              f"{short_id(state.images[wanted])} under {wanted}", DEPLOY))
-    for name in sorted(set(state.services) - expected):
-        if state.services[name].status == "running":
-            drift.append(Drift("service", name, "running but not in render", DEPLOY))
-    return drift
-
-
-def short_id(image_id: str) -> str:
-    """``sha256:`` and the first 12 hex digits, as ``docker images`` shows an ID."""
-    algorithm, _, digest = image_id.partition(":")
-    return f"{algorithm}:{digest[:12]}" if digest else image_id[:12]
-
+short_id = compare.short_id
 
 def _migrations(report: HostReport, files: dict[str, RenderedFile], state: HostState,
                 ledger: list[migrations.Applied] | None) -> None:
@@ -216,6 +145,14 @@ def _migrations(report: HostReport, files: dict[str, RenderedFile], state: HostS
                                   DEPLOY))
 
 
+def _ledger_lines(report: HostReport, settings: Settings, files: dict[str, RenderedFile], state: HostState,
+                  ledger: list[migrations.Applied] | None) -> bool:
+    """The migrations' counts and lines, where the SQL is applied and the engine answers."""
+    if state.docker == "running" and settings.applies_sql:
+        _migrations(report, files, state, ledger)
+    return True
+
+
 def host_report(name: str, settings: Settings, files: dict[str, RenderedFile], state: HostState,
                 tenant: TenantKeys, ledger: list[migrations.Applied] | None = None) -> HostReport:
     """Compare one probed host with what ``render`` and the tenant's keys say it should hold.
@@ -231,47 +168,32 @@ def host_report(name: str, settings: Settings, files: dict[str, RenderedFile], s
                                  "health": s.health or None}
                        for service, s in sorted(state.services.items())}
     drift = report.drift
-    if state.docker != "running":
-        drift.append(Drift("docker", "engine", "not installed" if state.docker == "missing" else "not running",
-                           DEPLOY))
-
-    wanted_dirs = {str(PurePosixPath(relative).parent) for relative in files} | {"."}
-    for relative in DIRECTORIES:
-        if relative in wanted_dirs:
-            found = _directory_drift(relative, state.paths.get(relative))
-            if found:
-                drift.append(found)
-    key = planning.digest_key_of(files)
-    for relative in sorted(files):
-        if relative == JWKS_FILE and tenant.error:
+    key = compare.digest_key_of(files)
+    # Without docker, what the engine would say (services, the database's digests,
+    # PostgREST's readiness) is not known: only the engine itself and the files count.
+    engine_kinds = ("sql", "migrations", "service", "image", "ready")
+    ledger_done = False
+    for difference in compare.diff(files, state):
+        if state.docker != "running" and difference.kind in engine_kinds:
             continue
-        found = _file_drift(relative, files[relative], state.paths.get(relative), key, relative == JWKS_FILE)
-        if found:
-            drift.append(found)
-
-    # Files in place that the services never loaded (a run that stopped half-way): only
-    # where the files themselves are current, else the file lines above say it all.
-    for record in loaded.stale(files, key, state):
-        names = loaded.sources(record, files)
-        if all(planning.file_is_current(state.paths.get(name), files[name].content, files[name].mode,
-                                        files[name].owner_uid, digest_key=key) for name in names):
-            drift.append(Drift("loaded", record, loaded.NOT_LOADED[record], ROTATE if record == loaded.KEYS else DEPLOY))
-
-    if state.docker == "running":
-        if settings.applies_sql:
-            expected = f"sql-digest:{sql_digest(files)}"
-            if state.sql_digest is None:
-                drift.append(Drift("sql", "digest", "none recorded in the database (not applied, or the database "
-                                                    "did not answer)", DEPLOY))
-            elif state.sql_digest != expected:
-                drift.append(Drift("sql", "digest", "the SQL applied differs from render", DEPLOY))
-            _migrations(report, files, state, ledger)
-        drift.extend(_service_drift(settings, files, state))
-        if settings.runs_api:
-            report.ready = state.ready
-            if state.ready != 200:
-                answer = f"answered {state.ready}" if state.ready else "did not answer"
-                drift.append(Drift("ready", "postgrest", f"/ready {answer} (expected 200)", DEPLOY))
+        if difference.kind in ("service", "image", "ready") and not ledger_done:
+            ledger_done = _ledger_lines(report, settings, files, state, ledger)
+        if difference.kind == "file" and difference.subject == JWKS_FILE and tenant.error:
+            continue  # the tenant's key set was not read: nothing to compare the key file with
+        if difference.kind == "loaded":
+            # Files in place that the services never loaded (a run that stopped half-way):
+            # only where the files themselves are current, else the file lines say it all.
+            names = loaded.sources(difference.subject, files)
+            if not all(compare.file_is_current(state.paths.get(name), files[name].content, files[name].mode,
+                                               files[name].owner_uid, digest_key=key) for name in names):
+                continue
+        if difference.kind == "migrations":
+            continue  # with the ledger's rows when they were read: _ledger_lines
+        drift.append(Drift(difference.kind, difference.subject, difference.detail, _fix(difference)))
+    if not ledger_done:
+        _ledger_lines(report, settings, files, state, ledger)
+    if state.docker == "running" and settings.runs_api:
+        report.ready = state.ready
 
     if settings.runs_api and JWKS_FILE in state.paths:
         report.kids = list(state.jwks_kids)  # the probe reads the key file (public keys only)

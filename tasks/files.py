@@ -30,7 +30,7 @@ from pyinfra.api.host import Host
 from pyinfra.facts.files import FileContents
 from pyinfra.operations.util.files import generate_color_diff
 
-from postgrest_stack.plan import directory_is_current, file_is_current
+from postgrest_stack.compare import directory_is_current, file_is_current
 from postgrest_stack.probe import PathState
 
 

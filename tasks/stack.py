@@ -10,7 +10,7 @@ import socket
 from pyinfra.api import deploy
 from pyinfra.operations import server
 
-from postgrest_stack import key_proof, loaded
+from postgrest_stack import compare, key_proof, loaded
 from postgrest_stack import plan as planning
 from postgrest_stack.layout import DIRECTORIES, JWKS_FILE, RenderedFile, host_script
 from postgrest_stack.probe import HostState
@@ -37,7 +37,7 @@ def apply_stack(settings: Settings, rendered_files: dict[str, RenderedFile], sta
             secret=rendered.secret,
             keep_previous=relative == JWKS_FILE,
             current=state.paths.get(relative),
-            digest_key=planning.digest_key_of(rendered_files),
+            digest_key=compare.digest_key_of(rendered_files),
         )
     if plan.remove:
         # bin/apply-sql and bin/migrate apply every file of their folder.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 
 from postgrest_stack import loaded, migrations, probe
-from postgrest_stack.plan import digest_key_of
+from postgrest_stack.compare import digest_key_of
 
 
 def with_records(state: probe.HostState, files: dict) -> probe.HostState:

@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 
-from postgrest_stack import digests, edge, images, layout, probe, render, settings
+from postgrest_stack import compare, digests, edge, images, layout, probe, render, settings
 from postgrest_stack import plan as planning
 from tests.harness.certificates import TestCA
 from tests.harness.host_state import with_records
@@ -230,7 +230,7 @@ def test_compose_edge_service_and_loopback_only_postgrest(data, secrets, issued)
     assert published == ["127.0.0.1:5432:5432", "127.0.0.1:3000:3000", "127.0.0.1:3001:3001",
                          "203.0.113.7:8080:80", "203.0.113.7:8443:443"]  # Swagger UI: not published
     assert 'API_URL: "https://api.example.com:8443"' in compose
-    assert planning.expected_services(files) == {"db", "postgrest", "swagger", "edge"}
+    assert compare.expected_services(files) == {"db", "postgrest", "swagger", "edge"}
     conf = text(files, "postgrest/postgrest.conf")
     assert 'openapi-server-proxy-uri = "https://api.example.com:8443"\n' in conf
 
@@ -372,8 +372,8 @@ def deployed(files):
             state.paths[relative] = probe.PathState("f", f.mode, f.owner_uid, 0, keyed_sha256=digests.keyed(key, f.content))
         else:
             state.paths[relative] = probe.PathState("f", f.mode, f.owner_uid, 0, hashlib.sha256(f.content).hexdigest())
-    for name in planning.expected_services(files):
-        state.services[name] = probe.ServiceState("running", "healthy", "t0", "image")
+    for name in compare.expected_services(files):
+        state.services[name] = probe.ServiceState("running", "healthy", "t0", compare.service_images(files)[name])
     state.sql_digest = f"sql-digest:{render.sql_digest(files)}"
     return with_records(state, files)
 
@@ -411,7 +411,7 @@ def test_probe_digests_the_edge_key_with_the_digest_key(data, secrets, issued, t
     assert state.paths[layout.KEY_FILE].sha256 is None
     assert state.paths[layout.KEY_FILE].keyed_sha256 == digests.keyed(files[layout.DIGEST_KEY].content, key)
     assert state.paths[layout.CERT_FILE].sha256 == hashlib.sha256(files[layout.CERT_FILE].content).hexdigest()
-    assert planning.file_is_current(state.paths[layout.KEY_FILE], key, 0o600, os.getuid(), os.getgid(),
+    assert compare.file_is_current(state.paths[layout.KEY_FILE], key, 0o600, os.getuid(), os.getgid(),
                                     digest_key=files[layout.DIGEST_KEY].content)
 
 

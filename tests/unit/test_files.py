@@ -9,7 +9,7 @@ import subprocess
 import pytest
 
 from postgrest_stack import probe
-from postgrest_stack.plan import directory_is_current, file_is_current
+from postgrest_stack.compare import directory_is_current, file_is_current
 from postgrest_stack.probe import PathState
 from tasks import files
 

@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from postgrest_stack import layout, loaded, probe, render, settings, status
+from postgrest_stack import compare, layout, loaded, probe, render, settings, status
 from postgrest_stack import plan as planning
 from postgrest_stack.layout import JWKS_FILE
 from tests.unit.test_plan import deployed_state
@@ -41,10 +41,10 @@ def record(app, files, records) -> subprocess.CompletedProcess:
 def test_what_the_host_records_is_what_the_controller_expects(tmp_path, files):
     app = tmp_path / "app"
     render.write_tree(files, app)
-    assert set(loaded.stale(files, planning.digest_key_of(files), probe_dir(app))) == set(loaded.expected(
-        files, planning.digest_key_of(files)))
-    assert record(app, files, loaded.expected(files, planning.digest_key_of(files))).returncode == 0
-    assert loaded.stale(files, planning.digest_key_of(files), probe_dir(app)) == []
+    assert set(loaded.stale(files, compare.digest_key_of(files), probe_dir(app))) == set(loaded.expected(
+        files, compare.digest_key_of(files)))
+    assert record(app, files, loaded.expected(files, compare.digest_key_of(files))).returncode == 0
+    assert loaded.stale(files, compare.digest_key_of(files), probe_dir(app)) == []
     # Root's, 0700, each record 0600; a secret file is recorded by its keyed digest only.
     assert (app / "state").stat().st_mode & 0o7777 == 0o700
     assert (app / loaded.STACK).stat().st_mode & 0o777 == 0o600
@@ -55,14 +55,14 @@ def test_what_the_host_records_is_what_the_controller_expects(tmp_path, files):
 def test_a_conf_written_but_never_reloaded_is_stale_until_recorded(tmp_path, data, secrets, files):
     app = tmp_path / "app"
     render.write_tree(files, app)
-    record(app, files, list(loaded.expected(files, planning.digest_key_of(files))))
+    record(app, files, list(loaded.expected(files, compare.digest_key_of(files))))
     # A run wrote the new postgrest.conf and stopped before the reload.
     newer = rendered(data, secrets, jwt_audience="https://other.example.com")
     conf = "postgrest/postgrest.conf"
     render.write_tree({conf: newer[conf]}, app)
-    assert loaded.stale(newer, planning.digest_key_of(newer), probe_dir(app)) == [loaded.CONFIG]
+    assert loaded.stale(newer, compare.digest_key_of(newer), probe_dir(app)) == [loaded.CONFIG]
     assert record(app, newer, [loaded.CONFIG]).returncode == 0
-    assert loaded.stale(newer, planning.digest_key_of(newer), probe_dir(app)) == []
+    assert loaded.stale(newer, compare.digest_key_of(newer), probe_dir(app)) == []
 
 
 def test_a_record_of_a_missing_file_is_refused(tmp_path, files):

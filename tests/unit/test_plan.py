@@ -6,7 +6,7 @@ import hashlib
 
 import pytest
 
-from postgrest_stack import digests, layout, probe, render, settings
+from postgrest_stack import compare, digests, layout, probe, render, settings
 from postgrest_stack import plan as planning
 from postgrest_stack.layout import DIRECTORIES
 from postgrest_stack.render import sql_digest
@@ -33,8 +33,8 @@ def deployed_state(files, *, ready=200, services=("db", "postgrest")) -> probe.H
         else:
             state.paths[relative] = probe.PathState("f", rendered.mode, rendered.owner_uid, 0,
                                                     hashlib.sha256(rendered.content).hexdigest())
-    for name in services:
-        state.services[name] = probe.ServiceState("running", "healthy", "t0", "image")
+    for name in services:  # each running the image compose.yaml names
+        state.services[name] = probe.ServiceState("running", "healthy", "t0", compare.service_images(files)[name])
     state.ready = ready
     state.sql_digest = f"sql-digest:{sql_digest(files)}"
     # ... and whose services loaded them (the records a successful run leaves, loaded.py).
@@ -159,7 +159,8 @@ def test_a_stale_postgrest_container_does_not_hide_the_running_one(files):
              "service postgrest running - t0 postgrest/postgrest:v12.0.2",
              "service postgrest exited - t1 postgrest/postgrest:v12.0.2"]
     state.services = probe.parse(lines, "/opt/app").services
-    state.services["db"] = probe.ServiceState("running", "healthy", "t0", "image")
+    state.services["db"] = probe.ServiceState("running", "healthy", "t0", compare.service_images(files)["db"])
+    state.services["postgrest"] = probe.ServiceState("running", "", "t0", compare.service_images(files)["postgrest"])
     plan = planning.make_plan(changed(files, "postgrest/jwks.json", b'{"keys":[1]}\n'), state)
     assert plan.rotate_keys and not plan.up and "postgrest/jwks.json" not in plan.files
 

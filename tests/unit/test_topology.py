@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from postgrest_stack import compare, render, settings
 from postgrest_stack import plan as planning
-from postgrest_stack import render, settings
 from postgrest_stack.probe import HostState
 from tests.harness.host_state import with_records
 
@@ -17,7 +17,7 @@ def rendered(data, secrets, **overrides):
 def test_db_host_runs_only_the_database(data, secrets):
     files = rendered(data, secrets, stack_role="db", db_bind="10.0.0.7")
     compose = files["compose.yaml"].content.decode()
-    assert planning.expected_services(files) == {"db"}
+    assert compare.expected_services(files) == {"db"}
     assert '"10.0.0.7:5432:5432"' in compose
     assert "postgrest/postgrest.conf" not in files and "bin/reload-postgrest" not in files
     assert {"sql/01-roles.sql", "bin/apply-sql"} <= set(files)
@@ -30,7 +30,7 @@ def test_db_host_runs_only_the_database(data, secrets):
 def test_api_host_runs_postgrest_against_db_host(data, secrets):
     files = rendered(data, secrets, stack_role="api", db_host="10.0.0.7", db_port=6432, swagger_enabled=True,
                      public_api_url="https://api.example.com")
-    assert planning.expected_services(files) == {"postgrest", "swagger"}
+    assert compare.expected_services(files) == {"postgrest", "swagger"}
     conf = files["postgrest/postgrest.conf"].content.decode()
     assert 'db-uri = "postgres://authenticator@10.0.0.7:6432/app"' in conf
     compose = files["compose.yaml"].content.decode()
@@ -50,7 +50,7 @@ def test_external_database(data, secrets):
     files = rendered(data, secrets, stack_role="api", external_db_uri="postgres://db.example.com:6543/app?sslmode=require")
     conf = files["postgrest/postgrest.conf"].content.decode()
     assert 'db-uri = "postgres://authenticator@db.example.com:6543/app?sslmode=require"' in conf
-    assert planning.expected_services(files) == {"postgrest"}
+    assert compare.expected_services(files) == {"postgrest"}
     apply_sql = files["bin/apply-sql"].content.decode()
     assert "'host=db.example.com port=6543 dbname=app user=postgres sslmode=require'" in apply_sql
     assert "docker run --rm -i --network host --env-file .env postgres:15.14-bookworm" in apply_sql
@@ -92,9 +92,10 @@ def test_healthy_db_host_has_nothing_to_do(data, secrets):
         state.paths[relative] = probe.PathState("d", mode, uid, 0)
     for relative, f in files.items():
         state.paths[relative] = probe.PathState("f", f.mode, f.owner_uid, 0, hashlib.sha256(f.content).hexdigest())
-    state.services["db"] = probe.ServiceState("running", "healthy", "t0", "image")
+    image = compare.service_images(files)["db"]
+    state.services["db"] = probe.ServiceState("running", "healthy", "t0", image)
     with_records(state, files)
     assert not planning.make_plan(files, state).changes_anything
-    state.services["db"] = probe.ServiceState("running", "unhealthy", "t0", "image")
+    state.services["db"] = probe.ServiceState("running", "unhealthy", "t0", image)
     plan = planning.make_plan(files, state)
     assert plan.gate and not plan.up
