@@ -11,11 +11,12 @@ import json
 import os
 import subprocess
 import sys
+import typing
 
 import pytest
 
 from postgrest_stack import settings, settings_doc
-from postgrest_stack.settings import SETTINGS, SETTINGS_BY_NAME, SecretRef
+from postgrest_stack.settings import SETTINGS, SETTINGS_BY_NAME, SecretRef, resolution
 from tests.conftest import ROOT
 from tests.unit.conftest import group_defaults
 
@@ -109,6 +110,21 @@ def test_settings_dataclass_fields_are_the_declared_ones():
     assert all(f.kw_only for f in dataclasses.fields(settings.Settings))
 
 
+def test_the_written_out_settings_class_follows_the_declaration():
+    """Settings is written out for type checkers (postgrest_stack/settings/declared.py):
+    its fields are the declared ones, in the declaration's order, of the declared types
+    as real types (what get_type_hints and a type checker read), with no default of
+    their own, and it is frozen."""
+    fields = dataclasses.fields(settings.Settings)
+    assert [f.name for f in fields] == [s.name for s in SETTINGS if s.field] == list(settings.FIELD_NAMES)
+    hints = typing.get_type_hints(settings.Settings)
+    for f in fields:
+        assert f.type == SETTINGS_BY_NAME[f.name].type == hints[f.name], f.name
+        assert f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING, f.name
+    assert settings.Settings.__dataclass_params__.frozen
+    assert set(hints) == set(settings.FIELD_NAMES)  # no annotated attribute besides the fields
+
+
 def test_resolve_checks_every_given_setting_with_its_declared_checker(data, monkeypatch):
     seen = {}
 
@@ -118,7 +134,8 @@ def test_resolve_checks_every_given_setting_with_its_declared_checker(data, monk
             return setting.check(name, value)
         return dataclasses.replace(setting, check=check)
 
-    monkeypatch.setattr(settings, "SETTINGS", tuple(spy(s) for s in SETTINGS))
+    # Patched where resolve() reads it.
+    monkeypatch.setattr(resolution, "SETTINGS", tuple(spy(s) for s in SETTINGS))
     given = {**data, "jwks_url": "/srv/jwks.json", "jwt_issuer": "https://i.example/",
              "public_api_url": "https://api.example.com", "smoke_token_command": "true",
              "alert_command": "cat > /dev/null",
