@@ -45,6 +45,17 @@ IMAGE_REFERENCE = re.compile(
     rf"{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*)"
     r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?(?:@(?P<digest>sha256:[0-9a-f]{64}))?$"
 )
+
+
+def matched(pattern: re.Pattern[str], accepted: str) -> re.Match[str]:
+    """The groups of a value its checker accepted, so ``pattern`` matches it (an
+    image, external_db_uri); ValueError otherwise, which would be a bug here."""
+    match = pattern.match(accepted)
+    if match is None:
+        raise ValueError(f"{accepted!r} passed its check but does not match {pattern.pattern!r}")
+    return match
+
+
 #: libpq connection parameters that carry (or fetch) credentials: never in external_db_uri.
 _CREDENTIAL_PARAMETERS = ("user", "password", "passfile", "sslpassword", "service", "servicefile")
 #: libpq parameters that would silently override what the URI itself names.

@@ -46,6 +46,7 @@ from .checks import (
     SecretRef,
     StringOrUri,
     Text,
+    matched,
 )
 from .uri import EXTERNAL_DB
 
@@ -376,7 +377,7 @@ class Settings:
     @property
     def database(self) -> DatabaseAddress:
         if self.external_db_uri:
-            match = EXTERNAL_DB.match(self.external_db_uri)
+            match = matched(EXTERNAL_DB, self.external_db_uri)
             return DatabaseAddress(match["host"].strip("[]"), int(match["port"] or 5432), match["query"] or "")
         if self.runs_db:
             return DatabaseAddress("db", 5432)  # the compose service, on the stack's network

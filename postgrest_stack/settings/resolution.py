@@ -18,7 +18,7 @@ from functools import lru_cache
 from typing import Any, Callable, Mapping
 
 from .. import versions
-from .checks import IMAGE_REFERENCE, SettingsError
+from .checks import IMAGE_REFERENCE, SettingsError, matched
 from .declared import FIELD_NAMES, SETTINGS, SETTINGS_BY_NAME, Setting, Settings
 from .uri import EXTERNAL_DB
 
@@ -117,7 +117,7 @@ def resolve(data: Mapping[str, Any], origin: Callable[[str], str] | None = None)
 def _postgrest_version(image: str, given: str | None) -> str:
     """The PostgREST release a host runs: ``postgrest_version`` when given, else the one
     ``postgrest_image``'s tag names; refused (one line) when neither names a supported one."""
-    from_tag = versions.release_of_tag(IMAGE_REFERENCE.match(image)["tag"])
+    from_tag = versions.release_of_tag(matched(IMAGE_REFERENCE, image)["tag"])
     if given is not None:
         if from_tag is not None and str(from_tag) != given:
             raise SettingsError(f"settings 'postgrest_image' and 'postgrest_version' disagree: the image tag names "
@@ -136,7 +136,7 @@ def _postgrest_version(image: str, given: str | None) -> str:
 def _check_postgrest_release(settings: Settings) -> None:
     """What the PostgREST release asks of the other settings (postgrest_stack/versions.py)."""
     profile = settings.profile
-    image = IMAGE_REFERENCE.match(settings.postgres_image)
+    image = matched(IMAGE_REFERENCE, settings.postgres_image)
     # Only the official postgres (and postgis) images' tags name the server's version; an
     # external database's version is not known here.
     if not settings.external_db_uri and image["name"].rsplit("/", 1)[-1] in ("postgres", "postgis"):
@@ -187,7 +187,7 @@ def _check_topology(settings: Settings) -> None:
     if settings.external_db_uri is not None:
         if settings.stack_role == "db":
             raise SettingsError("setting 'external_db_uri' is for api hosts: a 'db' host runs the database itself")
-        named = EXTERNAL_DB.match(settings.external_db_uri)["db"]
+        named = matched(EXTERNAL_DB, settings.external_db_uri)["db"]
         if named != settings.db_name:
             raise SettingsError(f"setting 'external_db_uri' names database {named!r} but 'db_name' is "
                                 f"{settings.db_name!r}")
