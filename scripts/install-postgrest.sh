@@ -14,7 +14,9 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 target="$root/build/bin/postgrest"
 
 installed_version() {
-    [ -x "$target" ] && "$target" --version 2>/dev/null || true
+    if [ -x "$target" ]; then
+        "$target" --version 2>/dev/null || true
+    fi
 }
 
 if [ "$(installed_version)" = "PostgREST $VERSION" ] \

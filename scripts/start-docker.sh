@@ -62,7 +62,7 @@ start_engine() {
     else
         log "running: dockerd $DOCKERD_FLAGS (log: $DOCKERD_LOG)"
         # setsid + nohup: the engine outlives this script and its caller's session.
-        # shellcheck disable=SC2086
+        # shellcheck disable=SC2086  # DOCKERD_FLAGS holds several flags: split on purpose
         setsid nohup dockerd $DOCKERD_FLAGS >>"$DOCKERD_LOG" 2>&1 </dev/null &
     fi
     if wait_engine "$WAIT_SECONDS"; then
