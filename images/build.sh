@@ -23,18 +23,12 @@
 # Debian mirrors.
 set -euo pipefail
 
-FORCE=0
-START=1
-for arg; do
-    case "$arg" in
-        --force) FORCE=1 ;;
-        --no-start) START=0 ;;
-        -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
-        *) echo "unknown argument: $arg" >&2; exit 2 ;;
-    esac
-done
-
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$HERE/lib.sh"   # parse_options (FORCE, START), say
+SAY_PREFIX=build.sh
+parse_options "$@"
+
 ROOT=$(cd "$HERE/.." && pwd)
 BUILD_DIR=${BUILD_DIR:-$ROOT/build/images}
 LABEL=org.pgrst-deploy.standin.inputs
@@ -56,8 +50,6 @@ CADDY_RELEASE=2.6.2   # Debian's caddy package must be this upstream release
 # Debian packages the caddy stand-in is made of: caddy itself, what its binary
 # links (libc6, libzstd1) and the CA bundle an ACME client needs.
 CADDY_PACKAGES=(caddy libc6 libzstd1 ca-certificates)
-
-say() { echo "build.sh: $*"; }
 
 [ "$START" = 1 ] && "$ROOT/scripts/start-docker.sh"
 
@@ -139,7 +131,9 @@ mmdebstrap_args() {
             sources=/etc/apt/sources.list
         fi
     fi
-    # hooks run in sh with $1 = the rootfs being built: single quotes on purpose
+    # SC2016: the hooks run in sh with $1 = the rootfs being built, single quotes on
+    # purpose; SC2054: the commas are mmdebstrap's list syntax (--include=a,b), not
+    # array separators.
     # shellcheck disable=SC2016,SC2054
     MM_ARGS=(
         --variant=minbase
@@ -298,8 +292,11 @@ build_caddy() {
     install -m 0755 "$x/usr/bin/caddy" "$root/usr/bin/caddy"
     # the loader and libraries, by the names the binary asks for (-L: the files, not links)
     cp -L "$x/$lib/ld-linux-x86-64.so.2" "$x/$lib/libc.so.6" "$root/lib/x86_64-linux-gnu/"
-    cp -L "$(ls "$x"/*/x86_64-linux-gnu/libzstd.so.1 "$x"/usr/lib/x86_64-linux-gnu/libzstd.so.1 2>/dev/null | head -n 1)" \
-        "$root/lib/x86_64-linux-gnu/libzstd.so.1"
+    local zstd
+    for zstd in "$x"/*/x86_64-linux-gnu/libzstd.so.1 "$x"/usr/lib/x86_64-linux-gnu/libzstd.so.1; do
+        [ -e "$zstd" ] && break
+    done
+    cp -L "$zstd" "$root/lib/x86_64-linux-gnu/libzstd.so.1"
     ln -s /lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 "$root/lib64/ld-linux-x86-64.so.2"
     cat "$x"/usr/share/ca-certificates/mozilla/*.crt >"$root/etc/ssl/certs/ca-certificates.crt"
     cp "$x/etc/caddy/Caddyfile" "$root/etc/caddy/Caddyfile"

@@ -80,7 +80,7 @@ docker_init_database_dir() {
 	if [ -n "${POSTGRES_INITDB_WALDIR:-}" ]; then
 		set -- --waldir "$POSTGRES_INITDB_WALDIR" "$@"
 	fi
-	# shellcheck disable=SC2086  # POSTGRES_INITDB_ARGS is word-split on purpose, as upstream
+	# eval: POSTGRES_INITDB_ARGS is word-split on purpose, as upstream
 	eval 'initdb --username="$POSTGRES_USER" --pwfile=<(printf "%s\n" "$POSTGRES_PASSWORD") '"$POSTGRES_INITDB_ARGS"' "$@"'
 }
 
@@ -104,7 +104,7 @@ docker_process_init_files() {
 					"$f"
 				else
 					printf '%s: sourcing %s\n' "$0" "$f"
-					# shellcheck disable=SC1090
+					# shellcheck disable=SC1090  # the image user's init script, unknown here
 					. "$f"
 				fi
 				;;
@@ -121,7 +121,7 @@ docker_process_init_files() {
 docker_setup_db() {
 	local dbAlreadyExists
 	# POSTGRES_DB='' for the function only (connect to "postgres"); the :'db'
-	# variable gets the real name
+	# variable gets the real name (SC2097, SC2098: on purpose)
 	# shellcheck disable=SC2097,SC2098
 	dbAlreadyExists="$(
 		POSTGRES_DB='' docker_process_sql --dbname postgres --set db="$POSTGRES_DB" --tuples-only <<-'EOSQL'
@@ -129,7 +129,7 @@ docker_setup_db() {
 		EOSQL
 	)"
 	if [ -z "$dbAlreadyExists" ]; then
-		# shellcheck disable=SC2097,SC2098
+		# shellcheck disable=SC2097,SC2098  # as above: POSTGRES_DB='' for the function, :'db' the real name
 		POSTGRES_DB='' docker_process_sql --dbname postgres --set db="$POSTGRES_DB" <<-'EOSQL'
 			CREATE DATABASE :"db" ;
 		EOSQL

@@ -21,25 +21,23 @@
 # Needs root, docker, mmdebstrap and a reachable Debian mirror.
 set -euo pipefail
 
-FORCE=0
-START=1
-PRINT_ONLY=0
-for arg; do
-    case "$arg" in
-        --force) FORCE=1 ;;
-        --no-start) START=0 ;;
-        --print-tag) PRINT_ONLY=1 ;;
-        -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
-        *) echo "unknown argument: $arg" >&2; exit 2 ;;
-    esac
-done
-
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+. "$HERE/../lib.sh"   # parse_options (FORCE, START), say
+SAY_PREFIX=testhost/build.sh
+SAY_FD=2   # stdout is for the tag
+PRINT_ONLY=0
+script_option() { # the option only this script has
+    case "$1" in
+        --print-tag) PRINT_ONLY=1 ;;
+        *) return 1 ;;
+    esac
+}
+parse_options "$@"
+
 ROOT=$(cd "$HERE/../.." && pwd)
 BUILD_DIR=${BUILD_DIR:-$ROOT/build/testhost}
 REPO=postgrest-stack-testhost/bookworm-systemd
-
-say() { echo "testhost/build.sh: $*" >&2; }
 
 SOURCES=${TESTHOST_SOURCES:-}
 if [ -z "$SOURCES" ]; then
@@ -55,12 +53,12 @@ PACKAGES+=,iproute2,curl,gzip,procps,python3,less,netbase
 
 # Units that make no sense in a container (no consoles, no kernel modules, no
 # hardware) and only slow the boot or mark it degraded.
-MASK="getty@.service serial-getty@.service console-getty.service getty.target
+MASK=(getty@.service serial-getty@.service console-getty.service getty.target
       systemd-firstboot.service systemd-udevd.service systemd-udev-trigger.service
       systemd-modules-load.service sys-kernel-config.mount sys-kernel-debug.mount
       sys-kernel-tracing.mount sys-fs-fuse-connections.mount systemd-resolved.service
       systemd-timesyncd.service apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer
-      e2scrub_reap.service fstrim.timer"
+      e2scrub_reap.service fstrim.timer)
 
 # hooks run in sh with $1 = the rootfs being built: single quotes on purpose
 # shellcheck disable=SC2016
@@ -73,7 +71,7 @@ MM_ARGS=(
     --dpkgopt='path-exclude=/usr/share/locale/*'
     --dpkgopt='path-exclude=/usr/share/info/*'
     --customize-hook='cp -r "'"$HERE"'/rootfs/." "$1/"'
-    --customize-hook='chroot "$1" systemctl mask '"$(echo $MASK)"' >/dev/null 2>&1'
+    --customize-hook='chroot "$1" systemctl mask '"${MASK[*]}"' >/dev/null 2>&1'
     --customize-hook='chroot "$1" systemctl enable testhost-ssh-keygen.service >/dev/null 2>&1'
     # every host makes its own host keys at first boot (testhost-ssh-keygen.service)
     --customize-hook='rm -f "$1"/etc/ssh/ssh_host_*'
@@ -96,6 +94,7 @@ for f in /etc/apt/apt.conf.d/*; do
 done
 MM_ARGS+=(bookworm)
 
+# (images/lib.sh is not hashed: options and progress lines only, nothing of the image.)
 inputs_hash() {
     {
         cat "$HERE/build.sh"
