@@ -33,9 +33,12 @@ images: system venv
 	PIP=$(VENV)/bin/pip bash scripts/install-compose-v2.sh
 	bash images/build.sh --no-start
 
-# Lint (ruff: pyflakes, import order, bugbear; see ruff.toml) of the project's Python.
+# Lint: ruff (pyflakes, import order, bugbear; see ruff.toml) on the project's Python, then
+# shellcheck (`make system` installs it) on the shell it ships: scripts/*.sh, images/ and
+# every bin/ script rendered from templates/bin (scripts/lint_shell.py).
 lint: venv
 	$(VENV)/bin/ruff check .
+	$(PY) scripts/lint_shell.py
 
 # The Debian packages first (python3-venv among them: the virtualenv needs it on a bare
 # Debian 12), lint, then every test: unit, contract, e2e (loopback targets) and fleet.
