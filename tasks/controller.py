@@ -13,7 +13,7 @@ from pyinfra import logger
 from pyinfra import state as pyinfra_state
 
 from postgrest_stack import jwks, migrations, project_path, secrets, settings, signing_keys
-from postgrest_stack.host_data import Origin, deploy_origin
+from stackctl.host_data import Origin, deploy_origin
 from tasks import images, run
 
 CONTROLLER_ERRORS = (settings.SettingsError, jwks.JwksError, images.ControllerImageError,

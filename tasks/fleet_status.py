@@ -28,11 +28,11 @@ from pyinfra.api.state import BaseStateCallback
 from pyinfra.context import ctx_config, ctx_host, ctx_state
 
 from postgrest_stack import PROJECT_ROOT, jwks, migrations, project_path, render, secrets, settings, status
-from postgrest_stack.host_data import group_data_dirs, origin_finder, read_inventory
 from postgrest_stack.images import compose_references
 from postgrest_stack.plan import with_jwks
 from postgrest_stack.probe import HostState
 from postgrest_stack.render import external_conninfo
+from stackctl.host_data import group_data_dirs, origin_finder, read_inventory
 from tasks.facts import LedgerRows, StackProbe
 from tasks.probe_host import probe_arguments
 

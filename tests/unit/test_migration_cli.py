@@ -9,7 +9,7 @@ import pytest
 
 import postgrest_stack
 from postgrest_stack import migrations
-from postgrest_stack.__main__ import main
+from stackctl.main import main
 from tests.conftest import ROOT
 from tests.harness.ports import free_port
 

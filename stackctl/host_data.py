@@ -10,6 +10,9 @@ host's own data in the inventory file, its groups' data (each group's data from 
 inventory file merged with ``group_data/<group>.py``) and the ``all`` data
 (``group_data/all.py``). :func:`origin_finder` walks the same layers to name where a
 key came from, for the message that refuses an unknown key.
+
+It drives pyinfra's internals, so it lives here beside the command line and ``tasks/``,
+not in the pure core (``postgrest_stack``).
 """
 
 from __future__ import annotations
@@ -22,8 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from . import PROJECT_ROOT
-from .settings import SettingsError
+from postgrest_stack import PROJECT_ROOT
+from postgrest_stack.settings import SettingsError
 
 Origin = Callable[[str], str]
 

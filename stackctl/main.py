@@ -1,0 +1,263 @@
+"""Command line: ``python -m postgrest_stack render|settings|settings-doc|jwks|token|status|migration``.
+
+  render INVENTORY [--host NAME] [--data k=v ...] --out DIR   files a host receives
+  settings INVENTORY [--data k=v ...]                        effective settings per host (JSON)
+  settings-doc [--write | --check]                          the README settings table; --write
+                                                             regenerates it and group_data/all.py
+  jwks check FILE_OR_URL [--canonical]                       exit 0 when usable; --canonical prints
+                                                             the key file a deploy would push
+  jwks fetch URL --out FILE                                  validate, then write the canonical file
+  token INVENTORY [--role ROLE] [--ttl 1h] [--curl]          development token (local)
+  status INVENTORY [--limit HOST|GROUP ...] [--json]         read-only: each host against render and
+                                                             the tenant's keys; exit 0 all match,
+                                                             1 drift or not ready, 2 not checked
+  migration new NAME [--dir DIR]                             write the next numbered migration file
+                                                             (default DIR: migrations_dir's default)
+  migration list INVENTORY [--limit HOST|GROUP ...]          read-only: the folder against each
+                                                             database's ledger; exit 2 when one
+                                                             could not be read
+
+Errors are one line on stderr and exit status 1 (status: 2).
+
+``python -m stackctl`` is the same program. It lives outside the pure core
+(``postgrest_stack``) because the inventory loading (``host_data``), ``status`` and
+``migration list`` drive pyinfra; ``postgrest_stack/__main__.py`` only launches it.
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def _started_as_program() -> bool:
+    """This process is ``python -m postgrest_stack`` or ``python -m stackctl`` (a launcher
+    is the ``__main__`` module), not a test or a script that imports :func:`main`."""
+    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    return spec is not None and spec.name in ("postgrest_stack.__main__", "stackctl.__main__")
+
+
+if _started_as_program() and (sys.argv[1:2] == ["status"] or sys.argv[1:3] == ["migration", "list"]):
+    # status drives pyinfra's API, which runs SSH in gevent greenlets: patch the stdlib
+    # before anything imports it, as pyinfra's own command line does.
+    from gevent import monkey
+
+    monkey.patch_all()
+
+import argparse
+import json
+import re
+from pathlib import Path
+
+from postgrest_stack import jwks, migrations, project_path, render, secrets, settings, settings_doc, signing_keys
+
+from .host_data import load_hosts, one_host, parse_data_args
+
+
+def _parse_ttl(text: str) -> int:
+    match = re.fullmatch(r"(\d+)([smhd]?)", text)
+    if not match:
+        raise settings.SettingsError(f"--ttl {text!r}: expected e.g. 3600, 30m, 1h, 1d")
+    return int(match.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
+
+
+def cmd_render(args) -> None:
+    host = one_host(args.inventory, parse_data_args(args.data), args.host)
+    resolved = settings.resolve(host.data, origin=host.origin)
+    files = render.render(resolved, secrets.load(host.data))
+    render.write_tree(files, Path(args.out))
+    for relative in sorted(files):
+        print(relative)
+
+
+def cmd_settings(args) -> None:
+    """Every host's declared settings, derived values included; secrets are never read
+    (their masked placeholders are shown)."""
+    report = {}
+    for host in load_hosts(args.inventory, parse_data_args(args.data)):
+        values = settings.effective(host.data, origin=host.origin)
+        resolved = settings.Settings(**{name: values[name] for name in settings.FIELD_NAMES})
+        report[host.name] = {**values, "runs_db": resolved.runs_db, "runs_api": resolved.runs_api}
+    print(json.dumps(report, indent=2, sort_keys=True))
+
+
+def cmd_settings_doc(args) -> None:
+    if args.write:
+        for path in settings_doc.write():
+            print(f"wrote {path}")
+        return
+    if args.check:
+        stale = settings_doc.stale()
+        if stale:
+            raise settings.SettingsError(f"out of date with the settings declaration: {', '.join(stale)}; "
+                                         "run python -m postgrest_stack settings-doc --write")
+        return
+    print(settings_doc.readme_table(), end="")
+
+
+def _warn(result: jwks.Jwks) -> None:
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+
+
+def cmd_jwks_check(args) -> None:
+    result = jwks.fetch(args.source)
+    _warn(result)
+    if args.canonical:
+        sys.stdout.buffer.write(result.canonical)
+        return
+    print(f"ok: {len(result.kids)} key(s): {', '.join(result.kids)}")
+
+
+def cmd_jwks_fetch(args) -> None:
+    result = jwks.fetch_to_file(args.url, Path(args.out))
+    _warn(result)
+    print(f"wrote {args.out}: {len(result.kids)} key(s): {', '.join(result.kids)}")
+
+
+def cmd_token(args) -> None:
+    host = one_host(args.inventory, parse_data_args(args.data), args.host)
+    data = host.data
+    resolved = settings.resolve(data, origin=host.origin)
+    if not data.get("dev_signing_key"):
+        raise settings.SettingsError(
+            "setting 'dev_signing_key' is not set: tokens can only be minted for the local development key"
+        )
+    key = signing_keys.ensure_dev_key(project_path(data["dev_signing_key"]), resolved.jwks_url)
+    token = signing_keys.mint_token(
+        key,
+        audience=resolved.jwt_audience,
+        issuer=resolved.jwt_issuer,
+        role_claim=resolved.jwt_role_claim,
+        role=args.role,
+        ttl_seconds=_parse_ttl(args.ttl),
+    )
+    if not args.curl:
+        print(token)
+        return
+    print(f"curl -s -X POST {render.smoke_url(resolved)}/todos \\\n"
+          f"  -H 'Authorization: Bearer {token}' \\\n"
+          "  -H 'Content-Type: application/json' -H 'Prefer: return=representation' \\\n"
+          """  -d '{"task": "try PostgREST"}'""")
+
+
+def cmd_status(args) -> int:
+    """Exit 0 when every host matches, 1 on drift or not ready, 2 when one was not checked."""
+    from tasks import fleet_status  # beside this package, so importable wherever it is
+
+    report = fleet_status.run(args.inventory, parse_data_args(args.data), args.limit)
+    if args.json:
+        print(json.dumps(report.as_json(), indent=2))
+    else:
+        print(report.text(), end="")
+    return report.exit_code
+
+
+def cmd_migration_list(args) -> int:
+    """Exit 0 when every selected database's ledger was read, 2 when one could not be."""
+    from tasks import fleet_status
+
+    listing, complete = fleet_status.ledgers(args.inventory, parse_data_args(args.data), args.limit)
+    print(listing, end="")
+    return 0 if complete else 2
+
+
+def cmd_migration_new(args) -> None:
+    """Write the next numbered migration (after the folder's highest, 0001 first) with a
+    short header; never over an existing file. Prints its path."""
+    folder = Path(args.dir) if args.dir else project_path(settings.SETTINGS_BY_NAME["migrations_dir"].default)
+    slug = migrations.slug_of(args.name)
+    name = migrations.next_name(migrations.scan(folder), slug)
+    path = folder / name
+    header = (f"-- {name}: {' '.join(args.name.split())}\n"
+              "-- Applied once, in numeric order, in a transaction of its own (make the first line\n"
+              f"-- `{migrations.NO_TRANSACTION.decode()}` to run it outside one, e.g. for CREATE INDEX\n"
+              "-- CONCURRENTLY). Once applied, never edit it: put a change into a new migration.\n\n")
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        with path.open("x", encoding="utf-8") as file:
+            file.write(header)
+    except FileExistsError:
+        raise migrations.MigrationError(f"{path} already exists: not overwritten") from None
+    print(path)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m postgrest_stack", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def with_inventory(sub):
+        sub.add_argument("inventory", help="pyinfra inventory file, e.g. inventories/prod.py")
+        sub.add_argument("--host", help="host name in the inventory (default: the first)")
+        sub.add_argument("--data", action="append", default=[], metavar="KEY=VALUE",
+                         help="override a setting, as pyinfra --data does")
+
+    render_cmd = commands.add_parser("render", help="write the files a host receives")
+    with_inventory(render_cmd)
+    render_cmd.add_argument("--out", required=True, help="directory to write into")
+    render_cmd.set_defaults(func=cmd_render)
+
+    settings_cmd = commands.add_parser("settings", help="print every host's effective settings")
+    settings_cmd.add_argument("inventory", help="pyinfra inventory file, e.g. inventories/prod.py")
+    settings_cmd.add_argument("--data", action="append", default=[], metavar="KEY=VALUE")
+    settings_cmd.set_defaults(func=cmd_settings)
+
+    doc_cmd = commands.add_parser("settings-doc", help="the README settings table, from the settings declaration")
+    mode = doc_cmd.add_mutually_exclusive_group()
+    mode.add_argument("--write", action="store_true", help="regenerate the README table and group_data/all.py")
+    mode.add_argument("--check", action="store_true", help="exit 1 when either is out of date")
+    doc_cmd.set_defaults(func=cmd_settings_doc)
+
+    jwks_cmd = commands.add_parser("jwks", help="check or fetch a JWKS")
+    jwks_sub = jwks_cmd.add_subparsers(dest="jwks_command", required=True)
+    check = jwks_sub.add_parser("check", help="validate a JWKS file or URL")
+    check.add_argument("source")
+    check.add_argument("--canonical", action="store_true",
+                       help="print the canonical key file a deploy would push, instead of a summary")
+    check.set_defaults(func=cmd_jwks_check)
+    fetch = jwks_sub.add_parser("fetch", help="fetch, validate and write the canonical key file atomically")
+    fetch.add_argument("url")
+    fetch.add_argument("--out", required=True)
+    fetch.set_defaults(func=cmd_jwks_fetch)
+
+    token_cmd = commands.add_parser("token", help="mint a token with the development key")
+    with_inventory(token_cmd)
+    token_cmd.add_argument("--role", default="api_user", help="role claim value (default api_user)")
+    token_cmd.add_argument("--ttl", default="1h", help="lifetime: seconds or 30m, 1h, 1d (default 1h)")
+    token_cmd.add_argument("--curl", action="store_true", help="print a curl command that creates a todo with it")
+    token_cmd.set_defaults(func=cmd_token)
+
+    status_cmd = commands.add_parser(
+        "status", help="read-only: every host's stack against render and the tenant's keys")
+    status_cmd.add_argument("inventory", help="pyinfra inventory file, e.g. inventories/prod.py")
+    status_cmd.add_argument("--limit", action="append", default=[], metavar="HOST|GROUP",
+                            help="only these hosts: a host name (pattern) or group, as pyinfra's --limit")
+    status_cmd.add_argument("--data", action="append", default=[], metavar="KEY=VALUE",
+                            help="override a setting, as pyinfra --data does")
+    status_cmd.add_argument("--json", action="store_true", help="the same report as JSON")
+    status_cmd.set_defaults(func=cmd_status)
+
+    migration_cmd = commands.add_parser("migration", help="the operator's schema migrations")
+    migration_sub = migration_cmd.add_subparsers(dest="migration_command", required=True)
+    new = migration_sub.add_parser("new", help="write the next numbered migration file and print its path")
+    new.add_argument("name", help="what it does, e.g. 'add orders' (the file's slug: add_orders)")
+    new.add_argument("--dir", help="the migrations folder (default: migrations_dir's default, from the "
+                                   "project root)")
+    new.set_defaults(func=cmd_migration_new)
+    listed = migration_sub.add_parser("list", help="read-only: the folder against each database's ledger")
+    listed.add_argument("inventory", help="pyinfra inventory file, e.g. inventories/prod.py")
+    listed.add_argument("--limit", action="append", default=[], metavar="HOST|GROUP",
+                        help="only these hosts or groups (as pyinfra's --limit)")
+    listed.add_argument("--data", action="append", default=[], metavar="KEY=VALUE", help="override host data")
+    listed.set_defaults(func=cmd_migration_list)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        code = args.func(args)
+    except (settings.SettingsError, jwks.JwksError, migrations.MigrationError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2 if args.command == "status" else 1
+    return code or 0
+
