@@ -1,4 +1,5 @@
-"""`python -m postgrest_stack render|token` read settings exactly as pyinfra does."""
+"""`python -m postgrest_stack render|token` read settings exactly as pyinfra does; `python -m
+stackctl` is the same program."""
 
 from __future__ import annotations
 
@@ -12,10 +13,10 @@ from tests.conftest import ROOT
 ENV = {"STACK_POSTGRES_PASSWORD": "cli-superuser-password-01", "STACK_AUTHENTICATOR_PASSWORD": "cli-authenticator-pw-01"}
 
 
-def cli(*args, env=None):
+def cli(*args, env=None, module="postgrest_stack", python=()):
     run_env = {k: v for k, v in os.environ.items() if not k.startswith("STACK_")}
     run_env.update(env or {})
-    return subprocess.run([sys.executable, "-m", "postgrest_stack", *args], cwd=ROOT, capture_output=True,
+    return subprocess.run([sys.executable, *python, "-m", module, *args], cwd=ROOT, capture_output=True,
                           text=True, env=run_env, timeout=60)
 
 
@@ -81,3 +82,51 @@ def test_an_inventory_that_does_not_load_is_one_line_for_every_command(tmp_path)
         done = cli(*args)
         assert (done.returncode, done.stdout, done.stderr) == (
             code, "", f"error: {inventory}:1: not valid Python: unmatched ')'\n"), args
+
+
+def test_both_entry_points_are_the_same_program(tmp_path):
+    """`python -m postgrest_stack` only launches stackctl: `python -m stackctl` gives the
+    same output, files and exit status."""
+    runs = {}
+    for module in ("postgrest_stack", "stackctl"):
+        out = tmp_path / module
+        runs[module] = [
+            cli("--help", module=module),
+            cli("render", "inventories/prod.py", "--host", "api-1.prod.example.com", "--out", str(out), env=ENV,
+                module=module),
+            cli("render", "inventories/prod.py", "--host", "nope", "--out", str(out / "x"), env=ENV, module=module),
+            cli("status", "nosuch.py", module=module),
+            cli(module=module),
+        ]
+    first, second = ([(done.returncode, done.stdout.replace(str(tmp_path / module), "OUT"), done.stderr)
+                      for done in runs[module]] for module in ("postgrest_stack", "stackctl"))
+    assert first == second
+    helped, rendered, refused, status, bare = first
+    assert helped[0] == 0 and helped[1].startswith("usage: python -m postgrest_stack [-h]\n")
+    assert rendered[0] == 0 and "postgrest/postgrest.conf\n" in rendered[1]
+    assert refused[0] == 1 and "no host named 'nope'" in refused[2]
+    assert status == (2, "", "error: nosuch.py: no such inventory file\n")
+    assert bare[0] == 2 and "the following arguments are required: command" in bare[2]
+    files = {module: {path.relative_to(tmp_path / module): path.read_bytes()
+                      for path in (tmp_path / module).rglob("*") if path.is_file()} for module in runs}
+    assert files["postgrest_stack"] == files["stackctl"] and files["stackctl"]
+
+
+def _imported_in_order(stderr: str) -> list[str]:
+    """Module names from `python -X importtime`, in the order each import finished."""
+    return [line.rsplit("|", 1)[1].strip() for line in stderr.splitlines() if line.startswith("import time:")]
+
+
+def test_status_and_migration_list_patch_the_stdlib_for_gevent_before_ssl_is_imported():
+    """They drive pyinfra's SSH in gevent greenlets: the launcher must patch the stdlib
+    before the core imports ssl (patched later, TLS breaks: RecursionError); other
+    commands leave it alone."""
+    for module in ("postgrest_stack", "stackctl"):
+        for args, patched in ((["status", "nosuch.py"], True), (["migration", "list", "nosuch.py"], True),
+                              (["render", "nosuch.py", "--out", "/nonexistent"], False)):
+            done = cli(*args, module=module, python=("-X", "importtime"))
+            assert done.returncode in (1, 2) and "error: nosuch.py: no such inventory file\n" in done.stderr
+            order = _imported_in_order(done.stderr)
+            assert "ssl" in order, (module, args)
+            monkey_first = "gevent.monkey" in order and order.index("gevent.monkey") < order.index("ssl")
+            assert monkey_first == patched, (module, args)
