@@ -81,6 +81,7 @@ GUARD_REFUSAL = "  IF NOT claims ? '{claim}' THEN\n    RAISE SQLSTATE 'PT401' US
 MIGRATIONS = "tests/unit/test_migrations.py"
 MIGRATE = "tests/contract/test_migrate_script.py"
 IMAGE_LOAD = "tests/unit/test_image_load.py"
+LINT_SHELL = "tests/unit/test_lint_shell.py"
 PROOF = "tests/unit/test_key_proof.py"
 SKEW = "tests/contract/test_key_proof_skew.py"
 HOST_SCRIPTS = "tests/unit/test_host_scripts.py"
@@ -705,6 +706,63 @@ MUTANTS: tuple[Mutant, ...] = (
            "    if state.ledger_digest is not None:",
            "status comparing files only: migrations never applied show ok",
            ["tests/unit/test_plan_migrations.py::test_status_reports_a_ledger_behind_the_folder"]),
+    # --- scripts/lint_shell.py: the shell half of `make lint`
+    mutant("lint shell: a finding does not fail the lint", "scripts/lint_shell.py",
+           "    return 1 if findings else 0\n", "    return 0\n",
+           "findings printed but the exit status 0: `make lint` (and so `make test`) passes whatever shellcheck says",
+           [f"{LINT_SHELL}::test_a_script_with_a_finding_is_refused_by_file_line_and_code"]),
+    mutant("lint shell: only warnings and errors count", "scripts/lint_shell.py",
+           '"--format=json1"', '"--format=json1", "--severity=warning"',
+           "a severity filter added to quiet the output: info and style findings (unquoted expansions, SC2086) pass",
+           [f"{LINT_SHELL}::test_a_style_level_finding_counts_too"]),
+    mutant("lint shell: a tls_mode never rendered", "scripts/lint_shell.py",
+           '        "acme": {"public_hostname": HOST, "acme_email": "ops@example.com"},\n', "",
+           "a variant dropped from the matrix: the bin/ scripts of that mode are never checked",
+           [f"{LINT_SHELL}::test_every_line_tls_mode_and_role_is_rendered"]),
+    mutant("lint shell: variants counted per distinct script", "scripts/lint_shell.py",
+           "shown = sum(len(hit.labels) for _comment, hit in hits)", "shown = len(hits)",
+           "the report says how many distinct scripts, not how many variants, carry the finding",
+           [f"{LINT_SHELL}::test_a_finding_in_a_rendered_script_names_its_template_and_variants"]),
+    mutant("lint shell: a misspelt --skip accepted", "scripts/lint_shell.py",
+           "    if skip - templates:\n", "    if False:\n",
+           "--skip heath-gate skips nothing and says nothing",
+           [f"{LINT_SHELL}::test_skipping_a_template_that_does_not_exist_is_refused"]),
+    mutant("lint shell: sourced shell without a #! line not linted", "scripts/lint_shell.py",
+           '        if path.suffix == ".sh" or _SHELL_SHEBANG.match(first):\n',
+           '        if _SHELL_SHEBANG.match(first):\n',
+           "images/lib.sh (sourced, no #! line) left out of the lint",
+           [f"{LINT_SHELL}::test_shipped_files_are_the_shell_of_scripts_and_images"]),
+    # --- the command line outside the core (stackctl/)
+    mutant("CLI: gevent patch gated on the module's own __name__", "stackctl/main.py",
+           'if _started_as_program() and (sys.argv[1:2] == ["status"]',
+           'if __name__ == "__main__" and (sys.argv[1:2] == ["status"]',
+           "the check as it was in postgrest_stack/__main__.py: stackctl.main is never __main__, so status "
+           "would patch only when pyinfra_cli is imported, after the core imported ssl (TLS: RecursionError)",
+           ["tests/unit/test_cli.py::test_status_and_migration_list_patch_the_stdlib_for_gevent_before_ssl_is_imported"]),
+    mutant("CLI: python -m stackctl drops the exit status", "stackctl/__main__.py",
+           "raise SystemExit(main())", "main()",
+           "the second launcher written as a call: every refusal and drift would exit 0",
+           ["tests/unit/test_cli.py::test_both_entry_points_are_the_same_program"]),
+    mutant("CLI: python -m postgrest_stack drops the exit status", "postgrest_stack/__main__.py",
+           "raise SystemExit(main())", "main()",
+           "the launcher written as a call: status drift and every error would exit 0 for cron and CI",
+           ["tests/unit/test_cli.py::test_an_inventory_that_does_not_load_is_one_line_for_every_command"]),
+    mutant("core: a module imports pyinfra", "postgrest_stack/secrets.py",
+           "import secrets as random_source\n",
+           "import secrets as random_source\n\nfrom pyinfra import logger\n",
+           "pyinfra's logger for a warning about generated secrets: the pure core would load pyinfra",
+           ["tests/unit/test_core_imports.py::test_no_core_module_imports_tasks_stackctl_or_pyinfra",
+            "tests/unit/test_core_imports.py::test_importing_every_core_module_loads_none_of_them"]),
+    mutant("core: a lazy import of pyinfra in a function", "postgrest_stack/secrets.py",
+           "    environ = os.environ if environ is None else environ\n",
+           "    from pyinfra import host\n\n    environ = os.environ if environ is None else environ\n",
+           "the current host's data read inside load(): invisible at import time, the core would need pyinfra",
+           ["tests/unit/test_core_imports.py::test_no_core_module_imports_tasks_stackctl_or_pyinfra"]),
+    mutant("core: a module imports the command line", "postgrest_stack/secrets.py",
+           "from .atomic_write import write_atomic\n",
+           "from .atomic_write import write_atomic\nfrom stackctl.host_data import parse_data_args  # noqa: F401\n",
+           "a helper of the command line reused in the core: postgrest_stack would depend on stackctl and pyinfra",
+           ["tests/unit/test_core_imports.py::test_no_core_module_imports_tasks_stackctl_or_pyinfra"]),
 )
 
 
