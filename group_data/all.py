@@ -1,8 +1,9 @@
 """Defaults for every host: the operator's documented home of every setting.
 
 Generated from the one declaration of the settings (SETTINGS in
-postgrest_stack/settings.py) by `python -m postgrest_stack settings-doc --write`: change
-the declaration, then regenerate; a unit test fails when this file differs from it.
+postgrest_stack/settings/declared.py) by `python -m postgrest_stack settings-doc
+--write`: change the declaration, then regenerate; a unit test fails when this file
+differs from it.
 
 Override per environment in group_data/<env>.py, per host in the inventory, or per run
 with ``pyinfra ... --data key=value``. A key that is neither a setting nor pyinfra's own

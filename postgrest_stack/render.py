@@ -102,7 +102,7 @@ def smoke_url(settings: Settings) -> str:
 def render(settings: Settings, secrets: dict[str, str]) -> dict[str, RenderedFile]:
     """Return ``{path relative to app_dir: RenderedFile}`` for one host."""
     env = _environment()
-    pgrst = versions.profile(settings.postgrest_version)
+    pgrst = settings.profile
     context = {
         "s": settings,
         # What this PostgREST release needs (postgrest_stack/versions.py).

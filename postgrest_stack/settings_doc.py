@@ -19,15 +19,16 @@ from .settings import SETTINGS, Setting
 
 GROUP_DATA_ALL = PROJECT_ROOT / "group_data" / "all.py"
 README = PROJECT_ROOT / "README.md"
-TABLE_BEGIN = "<!-- settings table: generated from postgrest_stack/settings.py by `python -m postgrest_stack settings-doc --write` -->"
+TABLE_BEGIN = "<!-- settings table: generated from postgrest_stack/settings/declared.py by `python -m postgrest_stack settings-doc --write` -->"
 TABLE_END = "<!-- end of settings table -->"
 WIDTH = 88
 
 _ALL_HEADER = '''"""Defaults for every host: the operator's documented home of every setting.
 
 Generated from the one declaration of the settings (SETTINGS in
-postgrest_stack/settings.py) by `python -m postgrest_stack settings-doc --write`: change
-the declaration, then regenerate; a unit test fails when this file differs from it.
+postgrest_stack/settings/declared.py) by `python -m postgrest_stack settings-doc
+--write`: change the declaration, then regenerate; a unit test fails when this file
+differs from it.
 
 Override per environment in group_data/<env>.py, per host in the inventory, or per run
 with ``pyinfra ... --data key=value``. A key that is neither a setting nor pyinfra's own
