@@ -11,15 +11,14 @@ from postgrest_stack import probe
 class StackProbe(FactBase):
     """Init system, Docker/compose, the stack's files, containers, /ready and SQL digest."""
 
-    def command(self, app_dir, stack_name, admin_port, external=None, images=(), secret_files=(), details=False,
-                ready_in_container=()):
-        self._app_dir = app_dir
+    def command(self, app_dir, stack_name, admin_port, postgrest_version, external=None, images=(), secret_files=(),
+                details=False):
         return probe.command(app_dir, stack_name, admin_port, tuple(external) if external else None,
                              images=tuple(images), secret_files=tuple(secret_files), details=details,
-                             ready_in_container=tuple(ready_in_container))
+                             postgrest_version=postgrest_version)
 
     def process(self, output):
-        return probe.parse(list(output), self._app_dir)
+        return probe.parse(list(output))
 
 
 class LedgerRows(FactBase):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pyinfra import host
 
-from postgrest_stack import migrations, versions
+from postgrest_stack import migrations
 from postgrest_stack.images import compose_references
 from postgrest_stack.layout import KEYED_FILES
 from postgrest_stack.probe import HostState
@@ -24,12 +24,10 @@ def probe_arguments(settings: Settings, details: bool = False) -> dict:
     external = (references["db"], external_conninfo(settings)) if settings.external_db_uri else None
     # image_source = controller: also which image the host holds under each reference.
     images = tuple(references.values()) if settings.image_source == "controller" else ()
-    # PostgREST 14+: readiness from `postgrest --ready` in its container (versions.py).
-    pgrst = versions.profile(settings.postgrest_version)
-    ready_in_container = pgrst.ready_argv if pgrst.ready_check == "container" else ()
+    # The release says how readiness is asked (templates/shell/ready.sh.j2).
     arguments = dict(app_dir=settings.app_dir, stack_name=settings.stack_name,
-                     admin_port=settings.postgrest_admin_port, external=external, images=images,
-                     secret_files=KEYED_FILES, ready_in_container=ready_in_container)
+                     admin_port=settings.postgrest_admin_port, postgrest_version=settings.postgrest_version,
+                     external=external, images=images, secret_files=KEYED_FILES)
     return {**arguments, "details": True} if details else arguments
 
 

@@ -121,7 +121,7 @@ if args[:1] == ["exec"]:
 fail("stand-in docker: unsupported " + " ".join(args), 2)
 '''
 
-TOOLS = ("sh", "cat", "find", "sha256sum", "cut", "tr", "head", "timeout", "curl")
+TOOLS = ("sh", "cat", "find", "sha256sum", "tr", "head", "timeout", "curl")
 
 
 def image_id(digit: str) -> str:
@@ -141,8 +141,8 @@ def container(number: int, service: str, status: str, created: str, image: str, 
     }
 
 
-def run_probe(tmp_path: Path, command: str, containers: list[dict], images: dict[str, str] | None = None,
-              app_dir: str = "/nonexistent") -> tuple[str, probe.HostState]:
+def run_probe(tmp_path: Path, command: str, containers: list[dict],
+              images: dict[str, str] | None = None) -> tuple[str, probe.HostState]:
     """Run the probe script with the stand-in docker (and the shell's tools) alone on PATH."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir(exist_ok=True)
@@ -158,7 +158,7 @@ def run_probe(tmp_path: Path, command: str, containers: list[dict], images: dict
     done = subprocess.run(["sh", "-c", command], capture_output=True, text=True, timeout=60,
                           env={"PATH": str(bin_dir), "FAKE_DOCKER_STATE": str(state_file)})
     assert done.returncode == 0 and "stand-in docker" not in done.stderr, done.stderr
-    return done.stdout, probe.parse(done.stdout.splitlines(), app_dir)
+    return done.stdout, probe.parse(done.stdout.splitlines())
 
 
 PGRST = "postgrest/postgrest:v12.0.2"
@@ -252,7 +252,7 @@ def test_the_probe_reads_the_stack_its_settings_name(tmp_path, data, secrets, ad
     render.write_tree(files, Path(resolved.app_dir))
     # The project compose runs the stack under: .env's COMPOSE_PROJECT_NAME.
     assert "COMPOSE_PROJECT_NAME=blue\n" in files[".env"].content.decode()
-    _output, state = run_probe(tmp_path, probe.command(**probe_arguments(resolved)), two_stacks(), app_dir=resolved.app_dir)
+    _output, state = run_probe(tmp_path, probe.command(**probe_arguments(resolved)), two_stacks())
     assert {name: (s.status, s.image_id) for name, s in state.services.items()} == {
         "db": ("running", image_id("1")), "postgrest": ("running", image_id("2"))}
     assert state.sql_digest == "sql-digest:blue"

@@ -21,7 +21,7 @@ case "$1 $2" in
   *) exit 0 ;;
 esac
 """
-TOOLS = ("sh", "cat", "find", "sha256sum", "cut", "base64", "tr", "head", "dirname")
+TOOLS = ("sh", "cat", "find", "sha256sum", "tr", "head")
 FAKE_COMPOSE_V1 = """#!/bin/sh
 [ "$1 $2" = "version --short" ] && echo 1.29.2
 """
@@ -48,7 +48,7 @@ def run_probe(tmp_path, *, docker=True, compose_v1=False, plugin=True, details=T
     command = probe.command(str(app), "details-test", 1, secret_files=layout.KEYED_FILES, details=details)
     done = subprocess.run(["sh", "-c", command], capture_output=True, text=True, timeout=60, env=env)
     assert done.returncode == 0, done.stderr
-    return done.stdout, probe.parse(done.stdout.splitlines(), str(app))
+    return done.stdout, probe.parse(done.stdout.splitlines())
 
 
 def test_versions_and_key_file(tmp_path):
@@ -80,7 +80,7 @@ def test_a_deploy_probe_has_none_of_it(tmp_path):
     ("service postgrest running - t0 postgrest/postgrest:v12.0.2", ""),  # an older probe's line
 ])
 def test_the_service_line_carries_the_image_id(line, image_id):
-    state = probe.parse(["docker running", line], "/opt/app")
+    state = probe.parse(["docker running", line])
     assert state.services["postgrest"].image_id == image_id
     assert state.services["postgrest"].image == "postgrest/postgrest:v12.0.2"
 
@@ -95,7 +95,7 @@ LEFTOVER = "service postgrest exited - 2026-01-02T00:00:00Z postgrest/postgrest:
 
 @pytest.mark.parametrize("lines", [[LEFTOVER, RUNNING], [RUNNING, LEFTOVER]], ids=["leftover first", "leftover second"])
 def test_the_running_container_of_a_service_wins_over_an_exited_leftover(lines):
-    state = probe.parse(["docker running", *lines], "/opt/app")
+    state = probe.parse(["docker running", *lines])
     assert state.services["postgrest"].status == "running"
     assert state.services["postgrest"].image_id == "sha256:" + "a" * 64
 

@@ -13,10 +13,11 @@ import pytest
 from postgrest_stack import probe
 
 
-def _docker_section(root: Path) -> str:
-    """The probe's Docker lines, with each service path moved under ``root``."""
-    script = probe._docker_command()
+def _probe(root: Path) -> str:
+    """The probe, with each service path moved under ``root``."""
+    script = probe.command(str(root / "no-app"), "engine-test", 1)
     for path in probe.ENGINE_SERVICES:
+        assert script.count(f"[ -e {path} ]") == 1
         script = script.replace(f"[ -e {path} ]", f"[ -e {root}{path} ]")
     return script
 
@@ -33,8 +34,9 @@ def _run(tmp_path: Path, commands: dict[str, str], services: tuple[str, ...] = (
         (root / path.lstrip("/")).write_text("")
     # Only the stand-ins and the shell's own tools: no real docker or dockerd on PATH.
     env = {**os.environ, "PATH": f"{bin_dir}:/nonexistent"}
-    done = subprocess.run(["/bin/sh", "-c", _docker_section(root)], env=env, capture_output=True, text=True)
-    return done.stdout.strip()
+    done = subprocess.run(["/bin/sh", "-c", _probe(root)], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return "\n".join(line for line in done.stdout.splitlines() if line.startswith("docker "))
 
 
 def test_a_client_without_daemon_or_service_is_missing(tmp_path):

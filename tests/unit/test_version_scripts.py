@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from postgrest_stack import probe, render, settings, versions
+from postgrest_stack import probe, render, settings
 
 STUB_DOCKER = """#!/bin/sh
 echo "docker $*" >> "$STUB_LOG"
@@ -22,7 +22,7 @@ case "$1" in
   inspect) cat "$STUB_STATE/health-$4" 2>/dev/null ;;        # inspect -f FORMAT ID
   exec) exit "$(cat "$STUB_STATE/ready-rc")" ;;              # exec ID /bin/postgrest --ready CONF
   logs) echo "Config reloaded" ;;
-  ps) echo pg1 ;;                                            # the probe's docker ps -q ... postgrest
+  ps) [ -e "$STUB_STATE/no-containers" ] || echo pg1 ;;      # the probe's docker ps -q ... postgrest
 esac
 """
 # The admin port answers nothing: only the container branch can see PostgREST ready.
@@ -111,25 +111,38 @@ def test_reload_never_signals_a_postgrest_that_is_not_ready(data, secrets, tmp_p
 
 
 @pytest.mark.parametrize(("rc", "ready"), [("0", 200), ("1", 503)])
-def test_probe_ready_line_runs_postgrest_ready_in_the_container(stubs, rc, ready):
+def test_probe_ready_line_runs_postgrest_ready_in_the_container(stubs, tmp_path, rc, ready):
     env, state, log = stubs
     (state / "ready-rc").write_text(rc)
-    argv = versions.profile("16.2").ready_argv
-    script = probe._ready_command(3001, "com.docker.compose.project=stack", argv)
+    script = probe.command(str(tmp_path / "no-app"), "stack", 3001, postgrest_version="16.2")
     done = subprocess.run(["sh", "-c", script], capture_output=True, text=True, timeout=60, env=env)
-    assert done.stdout.splitlines() == [f"ready {ready}"]
-    assert probe.parse(done.stdout.splitlines(), "/opt/app").ready == ready
+    assert [line for line in done.stdout.splitlines() if line.startswith("ready")] == [f"ready {ready}"]
+    assert probe.parse(done.stdout.splitlines()).ready == ready
     assert ("docker ps -q --filter label=com.docker.compose.project=stack --filter label=com.docker.compose.oneoff=False "
             "--filter label=com.docker.compose.service=postgrest") in log.read_text()
+    assert "docker exec pg1 /bin/postgrest --ready /etc/postgrest/postgrest.conf" in log.read_text()
+    assert "curl" not in log.read_text()
+
+
+def test_probe_ready_line_without_a_postgrest_container_is_left_out(stubs, tmp_path):
+    """No container to ask: no ready line (status shows none), not a 503."""
+    env, state, log = stubs
+    (state / "no-containers").write_text("")
+    script = probe.command(str(tmp_path / "no-app"), "stack", 3001, postgrest_version="14.17")
+    done = subprocess.run(["sh", "-c", script], capture_output=True, text=True, timeout=60, env=env)
+    assert "docker running" in done.stdout.splitlines()
+    assert probe.parse(done.stdout.splitlines()).ready is None and "docker exec" not in log.read_text()
 
 
 def test_probe_command_picks_the_ready_line_of_the_version():
-    argv = versions.profile("14.17").ready_argv
-    in_container = probe.command("/opt/app", "stack", 3001, ready_in_container=argv)
-    admin_port = probe.command("/opt/app", "stack", 3001)
-    assert "docker exec \"$pgrst\" /bin/postgrest --ready /etc/postgrest/postgrest.conf" in in_container
+    in_container = probe.command("/opt/app", "stack", 3001, postgrest_version="14.17")
+    admin_port = probe.command("/opt/app", "stack", 3001, postgrest_version="13.0.8")
+    assert "timeout 10 docker exec \"$id\" /bin/postgrest --ready /etc/postgrest/postgrest.conf" in in_container
     assert "http://127.0.0.1:3001/ready" not in in_container
     assert "http://127.0.0.1:3001/ready" in admin_port and "--ready" not in admin_port
+    # Without a version: the release the stack pins by default (12.0.2: the admin port).
+    assert probe.command("/opt/app", "stack", 3001) == probe.command("/opt/app", "stack", 3001,
+                                                                     postgrest_version="12.0.2")
 
 
 @pytest.mark.parametrize(("image", "in_container"), [("postgrest/postgrest:v12.0.2", False),
@@ -139,4 +152,7 @@ def test_the_deploy_probes_each_host_with_the_ready_line_of_its_version(data, im
     from tasks.probe_host import probe_arguments
 
     arguments = probe_arguments(settings.resolve(dict(data, postgrest_image=image)))
-    assert arguments["ready_in_container"] == (versions.profile("14.17").ready_argv if in_container else ())
+    assert arguments["postgrest_version"] == image.rsplit(":v", 1)[1]
+    script = probe.command(**arguments)
+    assert ("docker exec \"$id\" /bin/postgrest --ready" in script) == in_container
+    assert ("http://127.0.0.1:3001/ready" in script) == (not in_container)
