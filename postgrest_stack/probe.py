@@ -3,7 +3,10 @@
 A single remote command reports everything the deploy decides on: init system, Docker
 and compose, the stack's files (digest, mode, owner), its containers, PostgREST's
 /ready and the digest of the SQL last applied. A no-change rerun therefore costs one
-remote command, and the decisions stay pure (see plan.py).
+remote command, and the decisions stay pure (see plan.py). The shell is
+templates/probe.sh.j2 (its readiness lines: templates/shell/ready.sh.j2, shared with
+the host's scripts); what it prints, one line per fact, is read by :func:`parse`, and
+tests/unit/probe_outputs/ holds real outputs with the states they parse to.
 """
 
 from __future__ import annotations
@@ -169,7 +172,8 @@ def _kids(text: str) -> list[str]:
 
 
 def _unescape(name: str) -> str:
-    """A name as sha256sum printed it after a leading backslash: ``\\\\``, ``\\n``, ``\\r``."""
+    r"""A name as sha256sum prints it on a line it starts with ``\``: ``\\`` for a
+    backslash, ``\n`` a line feed, ``\r`` a carriage return."""
     return re.sub(r"\\(.)", lambda m: {"n": "\n", "r": "\r"}.get(m[1], m[1]), name)
 
 
