@@ -22,6 +22,7 @@ import os
 import sys
 import warnings
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -29,6 +30,29 @@ from postgrest_stack import PROJECT_ROOT
 from postgrest_stack.settings import SettingsError
 
 Origin = Callable[[str], str]
+
+
+#: Keys pyinfra's connectors put into (or read from) host data outside their data_meta:
+#: chroot.py and dockerssh.py (make_names_data, connect) in pyinfra 3.10; a unit test
+#: checks each still appears in pyinfra's source.
+CONNECTOR_HOST_KEYS = ("chroot_directory", "docker_image", "docker_container_id")
+
+
+@lru_cache(maxsize=1)
+def pyinfra_keys() -> frozenset[str]:
+    """Data keys pyinfra itself reads: its global arguments (``_sudo``, ``_su_user``, ...)
+    and every installed connector's data (``ssh_*``, ``docker_*``, ...)."""
+    from typing import get_type_hints
+
+    from pyinfra.api.arguments import all_global_arguments
+    from pyinfra.api.connectors import get_all_connectors
+
+    keys = {name for name, _type in all_global_arguments()}
+    for connector in get_all_connectors().values():
+        keys.update(connector.data_meta)
+        keys.update(get_type_hints(connector.data_cls))
+    keys.update(CONNECTOR_HOST_KEYS)
+    return frozenset(keys)
 
 
 def parse_data_args(pairs: list[str]) -> dict[str, Any]:

@@ -50,7 +50,7 @@ from pathlib import Path
 
 from postgrest_stack import jwks, migrations, project_path, render, secrets, settings, settings_doc, signing_keys
 
-from .host_data import load_hosts, one_host, parse_data_args
+from .host_data import load_hosts, one_host, parse_data_args, pyinfra_keys
 
 
 def _parse_ttl(text: str) -> int:
@@ -62,7 +62,7 @@ def _parse_ttl(text: str) -> int:
 
 def cmd_render(args) -> None:
     host = one_host(args.inventory, parse_data_args(args.data), args.host)
-    resolved = settings.resolve(host.data, origin=host.origin)
+    resolved = settings.resolve(host.data, origin=host.origin, runner_keys=pyinfra_keys())
     files = render.render(resolved, secrets.load(host.data))
     render.write_tree(files, Path(args.out))
     for relative in sorted(files):
@@ -74,7 +74,7 @@ def cmd_settings(args) -> None:
     (their masked placeholders are shown)."""
     report = {}
     for host in load_hosts(args.inventory, parse_data_args(args.data)):
-        values = settings.effective(host.data, origin=host.origin)
+        values = settings.effective(host.data, origin=host.origin, runner_keys=pyinfra_keys())
         resolved = settings.Settings(**{name: values[name] for name in settings.FIELD_NAMES})
         report[host.name] = {**values, "runs_db": resolved.runs_db, "runs_api": resolved.runs_api}
     print(json.dumps(report, indent=2, sort_keys=True))
@@ -117,7 +117,7 @@ def cmd_jwks_fetch(args) -> None:
 def cmd_token(args) -> None:
     host = one_host(args.inventory, parse_data_args(args.data), args.host)
     data = host.data
-    resolved = settings.resolve(data, origin=host.origin)
+    resolved = settings.resolve(data, origin=host.origin, runner_keys=pyinfra_keys())
     if not data.get("dev_signing_key"):
         raise settings.SettingsError(
             "setting 'dev_signing_key' is not set: tokens can only be minted for the local development key"

@@ -13,7 +13,7 @@ from pyinfra import logger
 from pyinfra import state as pyinfra_state
 
 from postgrest_stack import jwks, migrations, project_path, secrets, settings, signing_keys
-from stackctl.host_data import Origin, deploy_origin
+from stackctl.host_data import Origin, deploy_origin, pyinfra_keys
 from tasks import images, run
 
 CONTROLLER_ERRORS = (settings.SettingsError, jwks.JwksError, images.ControllerImageError,
@@ -23,7 +23,7 @@ CONTROLLER_ERRORS = (settings.SettingsError, jwks.JwksError, images.ControllerIm
 def host_settings(host) -> settings.Settings:
     """The host's settings; a key that is no setting (nor pyinfra's) is refused with
     where it came from (--data, group_data/<group>.py, the inventory file)."""
-    return settings.resolve(host.data.dict(), origin=deploy_origin(host))
+    return settings.resolve(host.data.dict(), origin=deploy_origin(host), runner_keys=pyinfra_keys())
 
 
 def host_settings_and_secrets(host) -> tuple[settings.Settings, dict[str, str]]:
@@ -31,7 +31,7 @@ def host_settings_and_secrets(host) -> tuple[settings.Settings, dict[str, str]]:
 
 
 def settings_and_secrets(data: dict[str, Any], origin: Origin | None = None) -> tuple[settings.Settings, dict[str, str]]:
-    resolved = settings.resolve(data, origin=origin)
+    resolved = settings.resolve(data, origin=origin, runner_keys=pyinfra_keys())
     found = secrets.load(data)
     if data.get("dev_signing_key"):
         # Local inventory: the development key stands in for the Auth0 tenant.

@@ -32,7 +32,7 @@ from postgrest_stack.images import compose_references
 from postgrest_stack.plan import with_jwks
 from postgrest_stack.probe import HostState
 from postgrest_stack.render import external_conninfo
-from stackctl.host_data import group_data_dirs, origin_finder, read_inventory
+from stackctl.host_data import group_data_dirs, origin_finder, pyinfra_keys, read_inventory
 from tasks.facts import LedgerRows, StackProbe
 from tasks.probe_host import probe_arguments
 
@@ -128,7 +128,7 @@ def ledgers(inventory_file: str, override_data: dict[str, Any], limit: Iterable[
         resolved_by_host = {}
         for host in chosen:
             resolved = settings.resolve(host.data.dict(), origin=origin_finder(
-                host, inventory_file=inventory_file, group_data_dirs=dirs, cwd=PROJECT_ROOT))
+                host, inventory_file=inventory_file, group_data_dirs=dirs, cwd=PROJECT_ROOT), runner_keys=pyinfra_keys())
             if resolved.applies_sql:
                 resolved_by_host[host.name] = resolved
         if not resolved_by_host:
@@ -181,7 +181,8 @@ def _report(state: State, inventory_file: str, chosen: list, connect_errors: _Co
         data = host.data.dict()
         try:
             resolved = settings.resolve(data, origin=origin_finder(host, inventory_file=inventory_file,
-                                                                   group_data_dirs=dirs, cwd=PROJECT_ROOT))
+                                                                   group_data_dirs=dirs, cwd=PROJECT_ROOT),
+                                        runner_keys=pyinfra_keys())
             found = secrets.load({**data, "generate_secrets": False})
             files = render.render(resolved, found)
         except (settings.SettingsError, migrations.MigrationError) as error:

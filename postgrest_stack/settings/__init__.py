@@ -42,10 +42,9 @@ from .declared import (
     Setting,
     Settings,
 )
-from .resolution import CONNECTOR_HOST_KEYS, PROJECT_SCHEMAS, effective, published_ports, pyinfra_keys, resolve
+from .resolution import PROJECT_SCHEMAS, effective, published_ports, resolve
 
 __all__ = [
-    "CONNECTOR_HOST_KEYS",
     "FIELD_NAMES",
     "IMAGE_REFERENCE",
     "LETS_ENCRYPT",
@@ -63,6 +62,5 @@ __all__ = [
     "SettingsError",
     "effective",
     "published_ports",
-    "pyinfra_keys",
     "resolve",
 ]

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
-from functools import lru_cache
 from typing import Any, Callable, Mapping
 
 from .. import versions
@@ -24,33 +23,12 @@ from .uri import EXTERNAL_DB
 
 # --- Keys that are not settings ----------------------------------------------------------
 
-#: Keys pyinfra's connectors put into (or read from) host data outside their data_meta:
-#: chroot.py and dockerssh.py (make_names_data, connect) in pyinfra 3.10; a unit test
-#: checks each still appears in pyinfra's source.
-CONNECTOR_HOST_KEYS = ("chroot_directory", "docker_image", "docker_container_id")
-
-
-@lru_cache(maxsize=1)
-def pyinfra_keys() -> frozenset[str]:
-    """Data keys pyinfra itself reads: its global arguments (``_sudo``, ``_su_user``, ...)
-    and every installed connector's data (``ssh_*``, ``docker_*``, ...)."""
-    from typing import get_type_hints
-
-    from pyinfra.api.arguments import all_global_arguments
-    from pyinfra.api.connectors import get_all_connectors
-
-    keys = {name for name, _type in all_global_arguments()}
-    for connector in get_all_connectors().values():
-        keys.update(connector.data_meta)
-        keys.update(get_type_hints(connector.data_cls))
-    keys.update(CONNECTOR_HOST_KEYS)
-    return frozenset(keys)
-
-
-def check_keys(data: Mapping[str, Any], origin: Callable[[str], str] | None = None) -> None:
-    """Refuse keys that are neither settings nor pyinfra's own: one line per run naming
+def check_keys(data: Mapping[str, Any], origin: Callable[[str], str] | None = None,
+               runner_keys: frozenset[str] = frozenset()) -> None:
+    """Refuse keys that are neither settings nor the runner's own (``runner_keys``: the data
+    keys pyinfra itself reads, stackctl.host_data.pyinfra_keys): one line per run naming
     each, where it came from (``origin(key)``) and the closest known key."""
-    known = set(SETTINGS_BY_NAME) | pyinfra_keys()
+    known = set(SETTINGS_BY_NAME) | runner_keys
     unknown = [key for key in data if key not in known]
     if not unknown:
         return
@@ -76,9 +54,10 @@ def _value(data: Mapping[str, Any], setting: Setting) -> Any:
     return setting.check(setting.name, value)
 
 
-def _resolved(data: Mapping[str, Any], origin: Callable[[str], str] | None) -> tuple[dict[str, Any], Settings]:
+def _resolved(data: Mapping[str, Any], origin: Callable[[str], str] | None,
+              runner_keys: frozenset[str]) -> tuple[dict[str, Any], Settings]:
     """Every declared setting's value, and the Settings built from them, checked together."""
-    check_keys(data, origin)
+    check_keys(data, origin, runner_keys)
     values = {setting.name: _value(data, setting) for setting in SETTINGS}
     domain = values["auth0_domain"]
     if values["jwks_url"] is None:
@@ -100,18 +79,22 @@ def _resolved(data: Mapping[str, Any], origin: Callable[[str], str] | None) -> t
     return values, settings
 
 
-def effective(data: Mapping[str, Any], origin: Callable[[str], str] | None = None) -> dict[str, Any]:
+def effective(data: Mapping[str, Any], origin: Callable[[str], str] | None = None,
+              runner_keys: frozenset[str] = frozenset()) -> dict[str, Any]:
     """Every declared setting's value for a host (derived defaults filled in, secrets as
     their masked placeholders), after every check :func:`resolve` makes."""
-    return _resolved(data, origin)[0]
+    return _resolved(data, origin, runner_keys)[0]
 
 
-def resolve(data: Mapping[str, Any], origin: Callable[[str], str] | None = None) -> Settings:
+def resolve(data: Mapping[str, Any], origin: Callable[[str], str] | None = None,
+            runner_keys: frozenset[str] = frozenset()) -> Settings:
     """Validate ``data`` and return the settings a host's files are rendered from.
 
     ``origin(key)`` names where a key came from (--data, a group_data file, the
-    inventory), for the message refusing an unknown key."""
-    return _resolved(data, origin)[1]
+    inventory), for the message refusing an unknown key; ``runner_keys``: keys of the
+    runner's own that ``data`` may hold besides settings (pyinfra's: ``ssh_user``,
+    ``_sudo``, ...; the core imports nothing of pyinfra, so its callers name them)."""
+    return _resolved(data, origin, runner_keys)[1]
 
 
 def _postgrest_version(image: str, given: str | None) -> str:

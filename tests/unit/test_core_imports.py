@@ -15,13 +15,6 @@ CORE = ROOT / "postgrest_stack"
 LAUNCHER = CORE / "__main__.py"
 #: Top-level packages the core must not import.
 FORBIDDEN = frozenset({"tasks", "stackctl", "pyinfra", "pyinfra_cli"})
-#: The one exception left: settings' pyinfra_keys() asks pyinfra which data keys it reads
-#: itself (to refuse unknown keys), inside the function, so importing the core never
-#: loads pyinfra. Allowed only there (settings.py or the settings/ package), only lazily,
-#: only these modules.
-LAZY_IN_SETTINGS = frozenset({"pyinfra.api.arguments", "pyinfra.api.connectors"})
-
-
 def _module_name(path: Path, root: Path) -> str:
     parts = list(path.relative_to(root).with_suffix("").parts)
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
@@ -76,14 +69,13 @@ def _within(name: str, modules: frozenset[str]) -> bool:
 def violations(path: Path, root: Path = ROOT) -> list[str]:
     """One line per forbidden import in ``path``, a module of ``root``/postgrest_stack."""
     importer = _module_name(path, root)
-    in_settings = path.stem == "settings" or "settings" in path.relative_to(root / "postgrest_stack").parts[:-1]
     shown = path.relative_to(root)
     bad = []
-    for name, lazily, line in imports_of(path.read_text(encoding="utf-8"), importer, path.name == "__init__.py"):
+    for name, _lazily, line in imports_of(path.read_text(encoding="utf-8"), importer, path.name == "__init__.py"):
         top = name.split(".")[0]
         if name == "postgrest_stack.__main__":
             bad.append(f"{shown}:{line}: imports the launcher postgrest_stack/__main__.py")
-        elif top in FORBIDDEN and not (in_settings and lazily and _within(name, LAZY_IN_SETTINGS)):
+        elif top in FORBIDDEN:
             bad.append(f"{shown}:{line}: imports {name}")
     return bad
 
@@ -129,21 +121,18 @@ def test_the_walk_finds_each_kind_of_forbidden_import(tmp_path):
             path.write_text(source + "\n")
             found = violations(path, tmp_path)
             assert found and expected in found[0], (where, source, found)
-    # what is allowed: the core's own modules, relative ones, and the settings' lazy keys
+    # what is allowed: the core's own modules and relative ones (settings may not ask
+    # pyinfra for its keys either: its callers pass them, stackctl.host_data.pyinfra_keys)
     allowed = {
         "postgrest_stack/x.py": "from . import render\nfrom .settings import SettingsError\nimport json",
-        "postgrest_stack/settings/resolution.py": "def keys():\n    from pyinfra.api.arguments import all_global_arguments\n"
-                                                  "    from pyinfra.api.connectors import get_all_connectors",
     }
+    keys = tmp_path / "postgrest_stack/settings/resolution.py"
+    keys.write_text("def keys():\n    from pyinfra.api.arguments import all_global_arguments\n")
+    assert violations(keys, tmp_path)[0] == "postgrest_stack/settings/resolution.py:2: imports pyinfra.api.arguments"
     for where, source in allowed.items():
         path = tmp_path / where
         path.write_text(source + "\n")
         assert violations(path, tmp_path) == [], where
-    # ... but only lazily, and only there
-    (tmp_path / "postgrest_stack/settings/resolution.py").write_text("from pyinfra.api.arguments import x\n")
-    assert violations(tmp_path / "postgrest_stack/settings/resolution.py", tmp_path)
-    (tmp_path / "postgrest_stack/render.py").write_text(allowed["postgrest_stack/settings/resolution.py"] + "\n")
-    assert violations(tmp_path / "postgrest_stack/render.py", tmp_path)
 
 
 def test_importing_every_core_module_loads_none_of_them():

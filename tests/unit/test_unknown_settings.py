@@ -10,6 +10,7 @@ import sys
 import pytest
 
 from postgrest_stack import settings
+from stackctl.host_data import CONNECTOR_HOST_KEYS, pyinfra_keys
 from tests.conftest import ROOT
 
 
@@ -48,20 +49,22 @@ def test_unknown_keys_are_reported_before_bad_values(data):
                                  "_use_sudo_login", "_temp_dir", "_env", "_shell_executable", "_doas",
                                  "docker_identifier", "chroot_directory", "docker_container_id"])
 def test_pyinfra_keys_are_not_settings_but_allowed(data, key):
-    assert key in settings.pyinfra_keys()
-    settings.resolve(dict(data, **{key: "x"}))
+    assert key in pyinfra_keys()
+    settings.resolve(dict(data, **{key: "x"}), runner_keys=pyinfra_keys())
+    with pytest.raises(settings.SettingsError, match=f"unknown setting '{key}'"):
+        settings.resolve(dict(data, **{key: "x"}))  # the core knows no runner's keys of its own
 
 
 def test_pyinfra_keys_come_from_pyinfra():
     from pyinfra.api.arguments import all_global_arguments
     from pyinfra.connectors.ssh import SSHConnector
 
-    assert {name for name, _ in all_global_arguments()} <= settings.pyinfra_keys()
-    assert set(SSHConnector.data_meta) <= settings.pyinfra_keys()
-    assert not set(settings.SETTINGS_BY_NAME) & settings.pyinfra_keys()
+    assert {name for name, _ in all_global_arguments()} <= pyinfra_keys()
+    assert set(SSHConnector.data_meta) <= pyinfra_keys()
+    assert not set(settings.SETTINGS_BY_NAME) & pyinfra_keys()
 
 
-@pytest.mark.parametrize("key", settings.CONNECTOR_HOST_KEYS)
+@pytest.mark.parametrize("key", CONNECTOR_HOST_KEYS)
 def test_connector_host_keys_still_exist_in_pyinfra(key):
     import pyinfra.connectors.chroot
     import pyinfra.connectors.dockerssh
@@ -72,7 +75,7 @@ def test_connector_host_keys_still_exist_in_pyinfra(key):
 
 def test_test_only_keys_are_not_allowed_in_production_code():
     for key in ("plan_out", "assume_init", "unchecked_key_file"):
-        assert key not in settings.pyinfra_keys() and key not in settings.SETTINGS_BY_NAME
+        assert key not in pyinfra_keys() and key not in settings.SETTINGS_BY_NAME
 
 
 # --- Where it came from: the CLI loads the inventory as pyinfra does -----------------------
