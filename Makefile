@@ -33,11 +33,13 @@ images: system venv
 	PIP=$(VENV)/bin/pip bash scripts/install-compose-v2.sh
 	bash images/build.sh --no-start
 
-# Lint: ruff (pyflakes, import order, bugbear; see ruff.toml) on the project's Python, then
-# shellcheck (`make system` installs it) on the shell it ships: scripts/*.sh, images/ and
-# every bin/ script rendered from templates/bin (scripts/lint_shell.py).
+# Lint: ruff (pyflakes, import order, bugbear; see ruff.toml) on the project's Python, mypy
+# (mypy.ini) on postgrest_stack/, tasks/ and stackctl/, then shellcheck (`make system`
+# installs it) on the shell it ships: scripts/*.sh, images/ and every bin/ script rendered
+# from templates/bin (scripts/lint_shell.py).
 lint: venv
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 	$(PY) scripts/lint_shell.py
 
 # The Debian packages first (python3-venv among them: the virtualenv needs it on a bare

@@ -63,6 +63,7 @@ def send(command: str, text: str, timeout: float = TIMEOUT_SECONDS) -> str | Non
     except OSError as error:
         return f"alert_command could not start ({error.__class__.__name__})"
     try:
+        assert process.stdin is not None  # stdin=PIPE
         try:  # one line, far below a pipe's buffer: never blocks
             process.stdin.write(text + "\n")
             process.stdin.close()

@@ -97,6 +97,8 @@ def covers(names: list[str], hostname: str) -> bool:
 def load_pair(settings: Settings, now: datetime.datetime | None = None) -> CertificatePair:
     """Read and check ``tls_cert_file`` and ``tls_key_file`` (tls_mode = files)."""
     now = now or datetime.datetime.now(datetime.timezone.utc)
+    # resolve() refuses tls_mode = files without these (one line naming the setting).
+    assert settings.tls_cert_file and settings.tls_key_file and settings.public_hostname
     cert_text = _read("tls_cert_file", settings.tls_cert_file)
     key_text = _read("tls_key_file", settings.tls_key_file)
     try:

@@ -31,7 +31,7 @@ import shlex
 from typing import Mapping
 
 from . import digests, layout
-from .layout import KEYED_FILES
+from .layout import KEYED_FILES, RenderedFile
 from .probe import HostState
 
 STATE_DIR = "state"
@@ -76,7 +76,7 @@ def _digest(name: str, content: bytes, key: bytes | None) -> str:
     return digests.keyed(key, content)
 
 
-def expected(files: Mapping[str, object], key: bytes | None) -> dict[str, bytes]:
+def expected(files: Mapping[str, RenderedFile], key: bytes | None) -> dict[str, bytes]:
     """Each record the rendered ``files`` (name -> RenderedFile) call for, with its content.
 
     A record is wanted when its source files are rendered for this host (no edge record
@@ -89,7 +89,7 @@ def expected(files: Mapping[str, object], key: bytes | None) -> dict[str, bytes]
             if names and (key is not None or not any(name in KEYED_FILES for name in names))}
 
 
-def stale(files: Mapping[str, object], key: bytes | None, state: HostState) -> list[str]:
+def stale(files: Mapping[str, RenderedFile], key: bytes | None, state: HostState) -> list[str]:
     """The wanted records the host does not hold as they should read (missing or different)."""
     found = []
     for record, content in expected(files, key).items():

@@ -103,10 +103,18 @@ def read(path: Path) -> Migration:
     return read_content(path.name, content)
 
 
+def _named(name: str) -> re.Match[str]:
+    """The parts of a checked file name (:data:`NAME_PATTERN`); refused when it does not match."""
+    match = NAME_PATTERN.match(name)
+    if match is None:
+        raise MigrationError(f"migration file {name!r} does not match NNNN_slug.sql ({NAME_PATTERN.pattern})")
+    return match
+
+
 def read_content(name: str, content: bytes) -> Migration:
     """A migration from its (checked) file name and bytes."""
     first_line = content.split(b"\n", 1)[0].rstrip()
-    return Migration(version=int(NAME_PATTERN.match(name)["version"]), name=name,
+    return Migration(version=int(_named(name)["version"]), name=name,
                      sha256=hashlib.sha256(content).hexdigest(), no_transaction=first_line == NO_TRANSACTION,
                      content=content)
 
@@ -181,7 +189,7 @@ def pending(migrations: Sequence[Migration], applied: Iterable[Applied]) -> list
         highest = rows[-1]
         for migration in new:
             if migration.version < highest.version:
-                slug = NAME_PATTERN.match(migration.name)["slug"]
+                slug = _named(migration.name)["slug"]
                 raise MigrationError(f"migration {migration.name} is numbered below the highest applied one "
                                      f"({highest.name}): renumber it above, e.g. {file_name(suggestion, slug)}")
     return new
@@ -308,5 +316,5 @@ def digest_of_files(files: Mapping[str, bytes]) -> str:
     """:func:`folder_digest` of the migrations among ``files`` (``HOST_DIR/NAME`` -> bytes),
     as the deploy renders them for a host."""
     prefix = HOST_DIR + "/"
-    return ledger_digest((int(NAME_PATTERN.match(name[len(prefix):])["version"]), hashlib.sha256(content).hexdigest())
+    return ledger_digest((int(_named(name[len(prefix):])["version"]), hashlib.sha256(content).hexdigest())
                          for name, content in files.items() if name.startswith(prefix))

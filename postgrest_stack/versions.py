@@ -227,6 +227,7 @@ def profile(version: str | Release) -> Profile:
     if release is None:
         raise VersionError(f"{version!r} is not a PostgREST version (supported: {SUPPORTED_TEXT})")
     line = supported(release).line
+    assert line is not None  # supported() refuses a release of no line
 
     # JWT cache. On only where a reload that removes a key also empties the cache:
     # before 12.2.9 a cached token of a removed key stays valid until its exp (CHANGELOG

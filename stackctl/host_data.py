@@ -135,7 +135,7 @@ def group_data_dirs(cwd: str | Path, inventory_file: str | None, extra: Iterable
     if inventory_file:
         dirs.append(Path(inventory_file).resolve().parent / "group_data")
     dirs.extend(Path(d) for d in extra)
-    unique = []
+    unique: list[Path] = []
     for d in dirs:
         if d.resolve() not in [u.resolve() for u in unique]:
             unique.append(d)

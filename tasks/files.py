@@ -40,7 +40,7 @@ def replace_command(dest: str, *, mode: int, uid: int, gid: int = 0, keep_previo
     staging = posixpath.join(posixpath.dirname(dest), f".{posixpath.basename(dest)}.new")
     if (size is None) == (source is None):
         raise ValueError("give exactly one of size (bytes on stdin) or source (a path on the host)")
-    fill = f"head -c {int(size)}" if source is None else f"cat {shlex.quote(source)}"
+    fill = f"head -c {int(size)}" if size is not None else f"cat {shlex.quote(str(source))}"
     q_staging, q_dest = shlex.quote(staging), shlex.quote(dest)
     steps = [
         "umask 077",

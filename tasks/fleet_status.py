@@ -66,7 +66,7 @@ def select(inventory, limit: Iterable[str]) -> list:
     patterns = [p.strip() for given in limit for p in given.split(",") if p.strip()]
     if not patterns:
         return list(inventory)
-    chosen = []
+    chosen: list = []
     for pattern in patterns:
         try:
             found = inventory.get_group(pattern)
