@@ -125,12 +125,6 @@ def command(app_dir: str, stack_name: str, admin_port: int, external: tuple[str,
         service_format=SERVICE_FORMAT, digest_sql=DIGEST_SQL, ledger_sql=LEDGER_SQL)
 
 
-def _files_command(app_dir: str, secret_files: tuple[str, ...]) -> str:
-    """The whole probe, whose file lines tests/unit/test_loaded.py reads: it goes once that
-    test calls command() itself."""
-    return command(app_dir, "probe-files", 1, secret_files=secret_files)
-
-
 def _stack_filter(project: str) -> str:
     """The stack's own service containers: compose's labels, never its one-off `run` containers."""
     return f"--filter label={shlex.quote(project)} --filter label=com.docker.compose.oneoff=False"
@@ -177,9 +171,8 @@ def _unescape(name: str) -> str:
     return re.sub(r"\\(.)", lambda m: {"n": "\n", "r": "\r"}.get(m[1], m[1]), name)
 
 
-def parse(lines: list[str], _app_dir: object = None) -> HostState:
-    """The probe's output, line by line. (``_app_dir`` is read by nobody: it goes once
-    the tests that still pass one pass the lines alone.)"""
+def parse(lines: list[str]) -> HostState:
+    """The probe's output, line by line."""
     state = HostState()
     shas: dict[str, str] = {}
     keyed: dict[str, str] = {}

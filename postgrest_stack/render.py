@@ -109,7 +109,6 @@ def render(settings: Settings, secrets: dict[str, str]) -> dict[str, RenderedFil
         "pgrst": pgrst,
         "ready_command": " ".join(shlex.quote(arg) for arg in pgrst.ready_argv),
         "healthcheck_test": json.dumps(["CMD", *pgrst.ready_argv]),
-        "ready_what": "not ready (postgrest --ready)" if pgrst.ready_check == "container" else "/ready not 200",
         "secrets": secrets,
         "db_uri": db_uri(settings),
         "role_claim_path": versions.role_claim_path(settings.jwt_role_claim, pgrst.role_claim_syntax),

@@ -199,10 +199,6 @@ MUTANTS: tuple[Mutant, ...] = (
            "the host fails, and its PostgREST keeps accepting forged tokens",
            [f"{ROTATION}::test_the_deploys_key_proof_removes_a_postgrest_that_read_a_secret"]),
     # --- the health gate
-    mutant("health gate: any /ready answer is ready", "templates/bin/health-gate.j2",
-           "http://127.0.0.1:{{ s.postgrest_admin_port }}/ready)\" = 200 ]",
-           "http://127.0.0.1:{{ s.postgrest_admin_port }}/ready)\" != 000 ]",
-           "'it answers, so it is up': a 503 passes", [GATE]),
     mutant("health gate: a starting database is healthy", "templates/bin/health-gate.j2",
            "db_healthy() {\n  id=$(bin/compose ps -q db 2>/dev/null)\n  [ -n \"$id\" ] && [ \"$(docker inspect -f "
            "'{{ \"{{\" }}.State.Health.Status{{ \"}}\" }}' \"$id\" 2>/dev/null)\" = healthy ]",
@@ -783,12 +779,57 @@ MUTANTS: tuple[Mutant, ...] = (
            ["tests/unit/test_settings_package.py::test_the_profile_is_the_hosts_postgrest_release",
             "tests/unit/test_settings_values.py::test_setting_value"]),
     mutant("resolve() returns another Settings than the one it checked", "postgrest_stack/settings/resolution.py",
-           "    return _resolved(data, origin)[1]\n",
-           "    values = _resolved(data, origin)[0]\n"
+           "    return _resolved(data, origin, runner_keys)[1]\n",
+           "    values = _resolved(data, origin, runner_keys)[0]\n"
            "    return Settings(**{name: values[name] for name in FIELD_NAMES})\n",
            "the copy as before the split: the profile is derived again on the copy, and the Settings returned is "
            "not the one its cross-checks saw",
            ["tests/unit/test_settings_package.py::test_the_profile_is_derived_once_at_resolve_time"]),
+
+    # --- rewritten: the /ready branch moved to templates/shell/ready.sh.j2 (replaces the entry
+    # of the same name, whose text is no longer in templates/bin/health-gate.j2)
+    mutant("health gate: any /ready answer is ready", "templates/shell/ready.sh.j2",
+           '  [ "$(ready_code)" = 200 ]', '  [ "$(ready_code)" != 000 ]',
+           "'it answers, so it is up': a 503 passes", [GATE]),
+
+    # --- new: the readiness partial (issue 24.6)
+    mutant("reload: waits on the container's health, not postgrest --ready", "templates/bin/reload-postgrest.j2",
+           '{{ ready.functions("exec", s.postgrest_admin_port,',
+           '{{ ready.functions("health", s.postgrest_admin_port,',
+           "the gate's wait copied into the reload: on 14+ the health lags a reload by a healthcheck interval, and "
+           "the reload signals (or reports ready) from a stale answer",
+           ["tests/unit/test_host_scripts.py::test_the_reload_makes_postgrest_reread_its_config_and_keys"]),
+    mutant("probe: no PostgREST container reads as not ready", "templates/shell/ready.sh.j2",
+           "  if ready; then echo 200; elif [ -n \"$id\" ]; then echo 503; fi",
+           "  if ready; then echo 200; else echo 503; fi",
+           "'not ready' for 'nothing to ask': status shows 503 for a host whose PostgREST is not there at all",
+           ["tests/unit/test_version_scripts.py::test_probe_ready_line_without_a_postgrest_container_is_left_out"]),
+
+    # --- new: the lighter probe (issue 24.9)
+    mutant("probe: a keyed file digested plainly too", "templates/probe.sh.j2",
+           "-type f{% for path in secret_files %} ! -path {{ (\"./\" ~ path)|shell }}{% endfor %} -exec",
+           "-type f -exec",
+           "the keyed files not left out of the one sha256sum: -vvv prints a fast hash of each password file",
+           ["tests/unit/test_probe_script.py::test_secret_files_never_show_a_plain_digest"]),
+    mutant("probe: a digest program per file", "templates/probe.sh.j2",
+           "-exec sha256sum {} + |", "-exec sha256sum {} \\; |",
+           "find's -exec with ';' instead of '+': one sha256sum per file again, the cost this change removed",
+           ["tests/unit/test_probe_script.py::test_one_digest_program_for_all_files"]),
+    mutant("probe: a name cut at its first space", "templates/probe.sh.j2",
+           "\"${line#*  ./}\"", "\"${line##* }\"",
+           "the name taken as the last word of sha256sum's line: a migration named with a space is never found, "
+           "so it is rewritten on every run",
+           ["tests/unit/test_probe_script.py::test_odd_file_names_are_digested_each_under_its_own_name"]),
+    mutant("probe: sha256sum's escaped names read as printed", "postgrest_stack/probe.py",
+           "digest, relative = digest[1:], _unescape(relative)", "digest = digest[1:]",
+           "a name with a backslash keeps sha256sum's doubled one: that file never matches and is rewritten every run",
+           ["tests/unit/test_probe_outputs.py::test_recorded_output_parses_to_its_state",
+            "tests/unit/test_probe_script.py::test_odd_file_names_are_digested_each_under_its_own_name"]),
+    mutant("probe: a symlinked keyed file digested", "templates/probe.sh.j2",
+           'if [ -f "$f" ] && [ ! -L "$f" ] && digest=', 'if [ -f "$f" ] && digest=',
+           "a keyed file that is a link (to anywhere on the host) reported by its target's keyed digest: the deploy "
+           "takes it as current and never replaces the link",
+           ["tests/unit/test_probe_script.py::test_a_symlink_is_no_file_to_digest"]),
 )
 
 

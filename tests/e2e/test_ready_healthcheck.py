@@ -21,7 +21,7 @@ import docker
 import pytest
 import requests
 
-from postgrest_stack import probe, settings, versions
+from postgrest_stack import probe, settings
 from tests.e2e.harness import Target, bearer
 from tests.harness.postgrest import postgrest_binary
 from tests.unit.conftest import group_defaults
@@ -98,11 +98,11 @@ def test_reload_waits_on_postgrest_ready_in_the_container(target):
 
 
 def probe_state(target) -> probe.HostState:
-    pgrst = versions.profile(settings.resolve(dict(group_defaults(), **target.data)).postgrest_version)
+    version = settings.resolve(dict(group_defaults(), **target.data)).postgrest_version
     script = probe.command(str(target.app_dir), target.data["stack_name"], target.data["postgrest_admin_port"],
-                           ready_in_container=pgrst.ready_argv)
+                           postgrest_version=version)
     done = subprocess.run(["sh", "-c", script], capture_output=True, text=True, timeout=120)
-    return probe.parse(done.stdout.splitlines(), str(target.app_dir))
+    return probe.parse(done.stdout.splitlines())
 
 
 def probe_ready(target) -> int | None:

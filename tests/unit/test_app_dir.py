@@ -62,7 +62,7 @@ def probed(path) -> dict:
     command = probe.command(str(path), f"app-dir-test-{os.getpid()}", 1, secret_files=layout.KEYED_FILES)
     done = subprocess.run(["sh", "-c", command], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
-    return probe.parse(done.stdout.splitlines(), str(path)).paths
+    return probe.parse(done.stdout.splitlines()).paths
 
 
 def make_directories(app, relatives):

@@ -407,7 +407,7 @@ def test_probe_digests_the_edge_key_with_the_digest_key(data, secrets, issued, t
     assert done.returncode == 0, done.stderr
     key = files[layout.KEY_FILE].content
     assert hashlib.sha256(key).hexdigest() not in done.stdout
-    state = probe.parse(done.stdout.splitlines(), str(app))
+    state = probe.parse(done.stdout.splitlines())
     assert state.paths[layout.KEY_FILE].sha256 is None
     assert state.paths[layout.KEY_FILE].keyed_sha256 == digests.keyed(files[layout.DIGEST_KEY].content, key)
     assert state.paths[layout.CERT_FILE].sha256 == hashlib.sha256(files[layout.CERT_FILE].content).hexdigest()

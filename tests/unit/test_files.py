@@ -69,7 +69,7 @@ def test_a_directory_in_a_setgid_parent_gets_exactly_its_mode(tmp_path):
     # What the probe reports for it is what the plan wants: no directory step on the rerun.
     probe_script = probe.command(str(parent / "new"), f"files-test-{os.getpid()}", 1)
     done = subprocess.run(["sh", "-c", probe_script], capture_output=True, text=True, timeout=60, check=True)
-    found = probe.parse(done.stdout.splitlines(), str(parent / "new")).paths["."]
+    found = probe.parse(done.stdout.splitlines()).paths["."]
     assert found.mode == 0o700 and directory_is_current(found, 0o700, os.getuid(), os.getgid())
 
 

@@ -101,8 +101,7 @@ def test_probe_reports_the_image_id_under_each_quoted_reference():
 
 
 def test_probe_parser_reads_image_lines():
-    state = probe.parse(["docker running", f"image postgres:15 sha256:{HEX}", "image localhost:5000/pg:15 "],
-                        "/opt/app")
+    state = probe.parse(["docker running", f"image postgres:15 sha256:{HEX}", "image localhost:5000/pg:15 "])
     assert state.images == {"postgres:15": f"sha256:{HEX}", "localhost:5000/pg:15": None}
 
 
@@ -244,8 +243,7 @@ def test_real_load_command_loads_tags_and_removes_the_upload(engine, data, tmp_p
         assert engine.images.get(reference).id == image.image_id
         host_view = probe.parse(subprocess.run(["sh", "-c", probe.command(str(tmp_path / "none"), "unit-test-none", 1,
                                                                           images=(reference,))],
-                                               capture_output=True, text=True, timeout=60).stdout.splitlines(),
-                                str(tmp_path / "none"))
+                                               capture_output=True, text=True, timeout=60).stdout.splitlines())
         assert host_view.images == {reference: image.image_id}
     finally:
         subprocess.run(["docker", "rmi", reference], capture_output=True)

@@ -28,9 +28,9 @@ def files(data, secrets):
 
 def probe_dir(app) -> probe.HostState:
     """The probe's file lines, run for real on ``app``, parsed as the deploy parses them."""
-    script = probe._files_command(str(app), layout.KEYED_FILES)
+    script = probe.command(str(app), "loaded-test", 1, secret_files=layout.KEYED_FILES)
     done = subprocess.run(["sh", "-c", script], capture_output=True, text=True, check=True)
-    return probe.parse(done.stdout.splitlines(), str(app))
+    return probe.parse(done.stdout.splitlines())
 
 
 def record(app, files, records) -> subprocess.CompletedProcess:

@@ -142,7 +142,7 @@ def test_probe_parser():
         "ready 200",
         "sqldigest sql-digest:ff",
     ]
-    state = probe.parse(lines, "/opt/app")
+    state = probe.parse(lines)
     assert state.systemd and state.docker == "running"
     assert state.paths["."] == probe.PathState("d", 0o700, 0, 0)
     assert state.paths["postgrest/postgrest.conf"] == probe.PathState("f", 0o600, 1000, 0, "abc123")
@@ -158,7 +158,7 @@ def test_a_stale_postgrest_container_does_not_hide_the_running_one(files):
     lines = ["docker running",
              "service postgrest running - t0 postgrest/postgrest:v12.0.2",
              "service postgrest exited - t1 postgrest/postgrest:v12.0.2"]
-    state.services = probe.parse(lines, "/opt/app").services
+    state.services = probe.parse(lines).services
     state.services["db"] = probe.ServiceState("running", "healthy", "t0", compare.service_images(files)["db"])
     state.services["postgrest"] = probe.ServiceState("running", "", "t0", compare.service_images(files)["postgrest"])
     plan = planning.make_plan(changed(files, "postgrest/jwks.json", b'{"keys":[1]}\n'), state)
@@ -172,7 +172,7 @@ def test_the_probe_selects_service_containers_not_one_offs():
 
 
 def test_probe_parser_on_a_bare_host():
-    state = probe.parse(["init bash", "docker missing"], "/opt/app")
+    state = probe.parse(["init bash", "docker missing"])
     assert not state.systemd and state.docker == "missing" and state.paths == {} and state.ready is None
 
 

@@ -225,7 +225,7 @@ def test_a_container_running_another_image_than_its_tag_is_drift(controller, sec
     files = planning.with_jwks(render.render(controller, secrets), tenant.key_file)
     state = healthy(files)  # both containers run sha256:abab...
     probed = probe.parse(["image postgres:15.14-bookworm sha256:" + "ab" * 32,
-                          "image postgrest/postgrest:v12.0.2 sha256:" + "cd" * 32], "/opt/postgrest")
+                          "image postgrest/postgrest:v12.0.2 sha256:" + "cd" * 32])
     state.images = probed.images
     host = report(controller, files, state, tenant)
     assert [d.line for d in host.drift] == [
