@@ -730,7 +730,7 @@ MUTANTS: tuple[Mutant, ...] = (
            ["tests/unit/test_core_imports.py::test_no_core_module_imports_tasks_stackctl_or_pyinfra"]),
     mutant("core: a module imports the command line", "postgrest_stack/secrets.py",
            "from .atomic_write import write_atomic\n",
-           "from .atomic_write import write_atomic\nfrom stackctl.host_data import parse_data_args  # noqa: F401\n",
+           "from .atomic_write import write_atomic\nfrom tasks.host_data import parse_data_args  # noqa: F401\n",
            "a helper of the command line reused in the core: postgrest_stack would depend on stackctl and pyinfra",
            ["tests/unit/test_core_imports.py::test_no_core_module_imports_tasks_stackctl_or_pyinfra"]),
     # --- rewritten: the file only (postgrest_stack/settings.py -> settings/checks.py, settings/resolution.py)

@@ -49,8 +49,7 @@ import re
 from pathlib import Path
 
 from postgrest_stack import jwks, migrations, project_path, render, secrets, settings, settings_doc, signing_keys
-
-from .host_data import load_hosts, one_host, parse_data_args, pyinfra_keys
+from tasks.host_data import load_hosts, one_host, parse_data_args, pyinfra_keys
 
 
 def _parse_ttl(text: str) -> int:

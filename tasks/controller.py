@@ -13,8 +13,8 @@ from pyinfra import logger
 from pyinfra import state as pyinfra_state
 
 from postgrest_stack import jwks, migrations, project_path, secrets, settings, signing_keys
-from stackctl.host_data import Origin, deploy_origin, pyinfra_keys
 from tasks import images, run
+from tasks.host_data import Origin, deploy_origin, pyinfra_keys
 
 CONTROLLER_ERRORS = (settings.SettingsError, jwks.JwksError, images.ControllerImageError,
                      migrations.MigrationError)

@@ -32,8 +32,8 @@ from postgrest_stack.images import compose_references
 from postgrest_stack.plan import with_jwks
 from postgrest_stack.probe import HostState
 from postgrest_stack.render import external_conninfo
-from stackctl.host_data import group_data_dirs, origin_finder, pyinfra_keys, read_inventory
 from tasks.facts import LedgerRows, StackProbe
+from tasks.host_data import group_data_dirs, origin_finder, pyinfra_keys, read_inventory
 from tasks.probe_host import probe_arguments
 
 

@@ -26,7 +26,7 @@ from .uri import EXTERNAL_DB
 def check_keys(data: Mapping[str, Any], origin: Callable[[str], str] | None = None,
                runner_keys: frozenset[str] = frozenset()) -> None:
     """Refuse keys that are neither settings nor the runner's own (``runner_keys``: the data
-    keys pyinfra itself reads, stackctl.host_data.pyinfra_keys): one line per run naming
+    keys pyinfra itself reads, tasks.host_data.pyinfra_keys): one line per run naming
     each, where it came from (``origin(key)``) and the closest known key."""
     known = set(SETTINGS_BY_NAME) | runner_keys
     unknown = [key for key in data if key not in known]

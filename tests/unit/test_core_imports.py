@@ -104,7 +104,7 @@ def test_the_walk_finds_each_kind_of_forbidden_import(tmp_path):
         "import pyinfra": "pyinfra",
         "from pyinfra.api import State": "pyinfra.api",
         "import tasks.fleet_status as fs": "tasks.fleet_status",
-        "from stackctl.host_data import load_hosts": "stackctl.host_data",
+        "from tasks.host_data import load_hosts": "tasks.host_data",
         "from stackctl import main": "stackctl",
         "def later():\n    from tasks import fleet_status": "tasks",
         "def later():\n    from pyinfra.api import State": "pyinfra.api",
@@ -122,7 +122,7 @@ def test_the_walk_finds_each_kind_of_forbidden_import(tmp_path):
             found = violations(path, tmp_path)
             assert found and expected in found[0], (where, source, found)
     # what is allowed: the core's own modules and relative ones (settings may not ask
-    # pyinfra for its keys either: its callers pass them, stackctl.host_data.pyinfra_keys)
+    # pyinfra for its keys either: its callers pass them, tasks.host_data.pyinfra_keys)
     allowed = {
         "postgrest_stack/x.py": "from . import render\nfrom .settings import SettingsError\nimport json",
     }

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from postgrest_stack import settings
-from stackctl.host_data import CONNECTOR_HOST_KEYS, pyinfra_keys
+from tasks.host_data import CONNECTOR_HOST_KEYS, pyinfra_keys
 from tests.conftest import ROOT
 
 

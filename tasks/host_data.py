@@ -11,8 +11,8 @@ inventory file merged with ``group_data/<group>.py``) and the ``all`` data
 (``group_data/all.py``). :func:`origin_finder` walks the same layers to name where a
 key came from, for the message that refuses an unknown key.
 
-It drives pyinfra's internals, so it lives here beside the command line and ``tasks/``,
-not in the pure core (``postgrest_stack``).
+It drives pyinfra's internals, so it lives with the other pyinfra code in ``tasks/``
+(the deploy and the command line both read it), not in the pure core (``postgrest_stack``).
 """
 
 from __future__ import annotations
