@@ -205,3 +205,19 @@ def test_a_key_rotation_on_a_schema_without_todos(target, tenant):
     assert requests.get(f"{target.api}/orders", headers=bearer(k3), timeout=10).status_code == 200
     assert requests.get(f"{target.api}/orders", headers=bearer(token(tenant, target)), timeout=10).status_code == 401
     assert target.containers()["postgrest"] == started
+
+
+def test_a_deploy_with_an_empty_migrations_folder_works(endpoint, tmp_path):
+    """No migration at all: the gate, the key proof and a rerun need no table of anyone's."""
+    folder = tmp_path / "none"
+    folder.mkdir()
+    empty = Target.create("mig-empty", endpoint.url)
+    empty.data["migrations_dir"] = str(folder)
+    try:
+        run = empty.deploy().check()
+        assert "Prove PostgREST read the key file as keys" in " ".join(run.changed)
+        assert requests.get(f"{empty.api}/", timeout=5).status_code == 200
+        assert not (empty.app_dir / "migrations").exists() or not any((empty.app_dir / "migrations").iterdir())
+        assert empty.deploy().check().changed == []
+    finally:
+        empty.destroy()
