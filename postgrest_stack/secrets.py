@@ -149,10 +149,10 @@ def _check_value(name: str, where: str, value: str) -> str:
 def _describe(character: str) -> str:
     if character in REFUSED:
         return f"{character!r} ({REFUSED[character]})"
-    name = unicodedata.name(character, f"U+{ord(character):04X}")
     if character.isprintable() and not character.isspace():
-        return f"{character!r} ({name.lower()}: not ASCII, which PostgreSQL's SCRAM would normalize)"
-    return f"U+{ord(character):04X} ({name.lower()}: not printable)"
+        name = unicodedata.name(character, "a character").lower()
+        return f"{character!r} ({name}: not ASCII, which PostgreSQL's SCRAM would normalize)"
+    return f"U+{ord(character):04X} (whitespace or a control character)"
 
 
 def _read_secrets_file(path: Path) -> dict[str, str]:

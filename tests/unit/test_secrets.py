@@ -166,8 +166,9 @@ def test_the_alphabet_is_printable_ascii_but_four():
     ("$", "'$' (Compose v2 expands $NAME"),
     ("'", "\"'\" (single quote:"),
     ('"', "'\"' (double quote:"),
-    ("\t", "U+0009 ("),
-    ("\x7f", "U+007F ("),
+    ("\t", "U+0009 (whitespace or a control character)"),
+    ("\x7f", "U+007F (whitespace or a control character)"),
+    ("\u00a0", "U+00A0 (whitespace or a control character)"),
     ("é", "'é' (latin small letter e with acute: not ASCII"),
 ])
 def test_refused_character_is_named(character, named):
