@@ -260,11 +260,20 @@ postgres_password = SecretRef("STACK_POSTGRES_PASSWORD")
 # Accepts only this placeholder: the value comes from $STACK_AUTHENTICATOR_PASSWORD or
 # secrets_file.
 authenticator_password = SecretRef("STACK_AUTHENTICATOR_PASSWORD")
-# Uncommitted `KEY=value` file of secrets, read when they are not in the environment.
-# See secrets.env.example.
+# Uncommitted dotenv file of secrets (mode 0600), read for those not in the
+# environment. python-dotenv's format (`KEY=value`, `export`, quotes, comments); see
+# secrets.env.example. Not read when secrets_command is set (both with the file
+# present is refused).
 # Accepts a path (relative paths are from the project root). Default: none
 # (secrets/<env>.env in staging/prod).
 secrets_file = None
+# Controller command printing the secrets in secrets_file's format (`sops -d ...`, `op
+# inject ...`), for those not in the environment. Run once per run in the project root
+# when the environment lacks a secret; its output is read into memory, never written.
+# A failure, a timeout (60 s) or no output stops the run without showing its output.
+# Examples per manager: README, Secrets.
+# Accepts a shell command run on the controller.
+secrets_command = None
 # Generate missing secrets into secrets_file.
 # Accepts true or false. Default: false (true for local).
 generate_secrets = False

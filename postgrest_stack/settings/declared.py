@@ -265,9 +265,16 @@ SETTINGS: tuple[Setting, ...] = (
             "The password PostgREST logs in with (role `authenticator`).", "Secrets",
             secret="STACK_AUTHENTICATOR_PASSWORD", field=False),
     Setting("secrets_file", str | None, None, Text("a path (relative paths are from the project root)"),
-            "Uncommitted `KEY=value` file of secrets, read when they are not in the environment.", "Secrets",
+            "Uncommitted dotenv file of secrets (mode 0600), read for those not in the environment.", "Secrets",
             field=False, default_doc="none (`secrets/<env>.env` in staging/prod)",
-            details="See secrets.env.example."),
+            details="python-dotenv's format (`KEY=value`, `export`, quotes, comments); see secrets.env.example. "
+                    "Not read when secrets_command is set (both with the file present is refused)."),
+    Setting("secrets_command", str | None, None, Command(),
+            "Controller command printing the secrets in secrets_file's format (`sops -d ...`, `op inject ...`), "
+            "for those not in the environment.", "Secrets", field=False, default_doc="none",
+            details="Run once per run in the project root when the environment lacks a secret; its output is "
+                    "read into memory, never written. A failure, a timeout (60 s) or no output stops the run "
+                    "without showing its output. Examples per manager: README, Secrets."),
     Setting("generate_secrets", bool, False, Flag(), "Generate missing secrets into secrets_file.", "Secrets",
             field=False, default_doc="`false` (`true` for local)"),
     Setting("dev_signing_key", str | None, None, Text("a path (relative paths are from the project root)"),

@@ -80,6 +80,7 @@ def test_secrets_from_environment(tmp_path):
 def test_secrets_from_file_and_environment_wins(tmp_path):
     path = tmp_path / "prod.env"
     path.write_text(f"# comment\nSTACK_POSTGRES_PASSWORD={'f' * 20}\nSTACK_AUTHENTICATOR_PASSWORD={'g' * 20}\n")
+    path.chmod(0o600)
     found = stack_secrets.load({"secrets_file": str(path)}, {"STACK_POSTGRES_PASSWORD": "e" * 20})
     assert found == {"postgres_password": "e" * 20, "authenticator_password": "g" * 20}
 

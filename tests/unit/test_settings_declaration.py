@@ -140,6 +140,7 @@ def test_resolve_checks_every_given_setting_with_its_declared_checker(data, monk
              "public_api_url": "https://api.example.com", "smoke_token_command": "true",
              "alert_command": "cat > /dev/null",
              "apt_proxy": "http://10.0.0.1:3142", "secrets_file": "s.env", "dev_signing_key": "k.pem",
+             "secrets_command": "sops -d s.sops.env",
              "db_host": "10.0.0.5", "external_db_uri": "postgres://db.example.com/app", "stack_role": "api",
              "postgrest_version": "12.0.2",
              "caddy_image": "caddy:2.6.2", "tls_mode": "files", "public_hostname": "api.example.com",

@@ -253,6 +253,8 @@ TABLE: dict[str, list[tuple]] = {
     "authenticator_password": [good(SecretRef("STACK_AUTHENTICATOR_PASSWORD")),
                                bad("x" * 20, "secret 'authenticator_password' must not be given")],
     "secrets_file": [good(None), good("secrets/prod.env"), bad(["a"], "setting 'secrets_file' must be a string")],
+    "secrets_command": [good(None), good("sops -d secrets/prod.sops.env"),
+                        bad(["sops", "-d"], "setting 'secrets_command' must be a shell command string")],
     "generate_secrets": [good(False), good(True), good("true", True),
                          bad("sometimes", "setting 'generate_secrets' must be true or false")],
     "dev_signing_key": [good(None), good(".local/dev-signing-key.pem"),
