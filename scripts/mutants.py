@@ -82,6 +82,7 @@ MIGRATIONS = "tests/unit/test_migrations.py"
 MIGRATE = "tests/contract/test_migrate_script.py"
 IMAGE_LOAD = "tests/unit/test_image_load.py"
 LINT_SHELL = "tests/unit/test_lint_shell.py"
+SECRETS_TESTS = "tests/unit/test_secrets.py"
 PROOF = "tests/unit/test_key_proof.py"
 SKEW = "tests/contract/test_key_proof_skew.py"
 HOST_SCRIPTS = "tests/unit/test_host_scripts.py"
@@ -830,6 +831,53 @@ MUTANTS: tuple[Mutant, ...] = (
            "a keyed file that is a link (to anywhere on the host) reported by its target's keyed digest: the deploy "
            "takes it as current and never replaces the link",
            ["tests/unit/test_probe_script.py::test_a_symlink_is_no_file_to_digest"]),
+    mutant("secrets file: group-readable accepted", "postgrest_stack/secrets.py",
+       "    if mode & 0o077:", "    if mode & 0o007:",
+       "only 'world-readable' checked: a 0640 file in a shared group hands the passwords to the group",
+       [f"{SECRETS_TESTS}::test_file_open_to_group_or_others_is_refused_with_the_chmod"]),
+    mutant("secrets: $ in the alphabet", "postgrest_stack/secrets.py",
+       """ALPHABET = frozenset(chr(c) for c in range(0x21, 0x7F)) - set("$'\\"")""",
+       """ALPHABET = frozenset(chr(c) for c in range(0x21, 0x7F)) - set("'\\"")""",
+       "'every generator symbol' taken literally: Compose v2 expands $NAME in .env, PostgREST logs in with "
+       "another password than the database holds",
+       [f"{SECRETS_TESTS}::test_refused_character_is_named",
+        f"{SECRETS_TESTS}::test_rendered_env_gives_compose_the_password_as_is"]),
+    mutant("secrets: a bare password line echoed as an unknown key", "postgrest_stack/secrets.py",
+       'return f"a key that is no secret variable (not shown: it may be a value; known: {\', \'.join(known)})"',
+       'return f"unknown key \'{key}\' (known: {\', \'.join(known)})"',
+       "the helpful message: a password on a line of its own (base64 ends in '=') is printed",
+       [f"{SECRETS_TESTS}::test_a_bare_password_line_is_refused_without_showing_it"]),
+    mutant("secrets file: a key given twice, the last wins", "postgrest_stack/secrets.py",
+       "        if binding.key in seen:", "        if False:",
+       "dotenv's own rule kept: an old and a new password in one file, the one used is a guess",
+       [f"{SECRETS_TESTS}::test_unreadable_lines_are_refused_with_their_number"]),
+    mutant("secrets: the file or command overrides the environment", "postgrest_stack/secrets.py",
+       "        if name not in found and other.get(variable):", "        if other.get(variable):",
+       "sources merged the other way round: a CI job's override is silently ignored",
+       [f"{SECRETS_TESTS}::test_environment_wins_over_the_command_and_the_command_runs_once",
+        "tests/unit/test_settings.py::test_secrets_from_file_and_environment_wins"]),
+    mutant("secrets_command: its standard error reaches the terminal", "postgrest_stack/secrets.py",
+       "stdout=subprocess.PIPE, stderr=subprocess.PIPE)", "stdout=subprocess.PIPE)",
+       "stderr left to the run 'for debugging': a vault's error quoting a token lands in CI logs",
+       [f"{SECRETS_TESTS}::test_failing_command_is_one_line_without_its_output"]),
+    mutant("secrets_command: no timeout", "postgrest_stack/secrets.py",
+       "        output, _ = process.communicate(timeout=COMMAND_TIMEOUT)", "        output, _ = process.communicate()",
+       "a manager waiting for an unlock nobody gives hangs the deploy (and the 15-minute rotation timer) forever",
+       [f"{SECRETS_TESTS}::test_command_that_hangs_is_killed_and_refused"]),
+    mutant("secrets_command: run for every host", "postgrest_stack/secrets.py",
+       "    if command not in _command_results:", "    if True:",
+       "no cache: deploy.py loads the secrets per host, so a fleet of 20 asks the vault (and the operator's "
+       "unlock) 20 times",
+       [f"{SECRETS_TESTS}::test_environment_wins_over_the_command_and_the_command_runs_once",
+        f"{SECRETS_TESTS}::test_failure_is_kept_for_the_run_so_the_command_runs_once"]),
+    mutant("secrets_command: a stale secrets_file beside it accepted", "postgrest_stack/secrets.py",
+       "    if path and path.exists():", "    if False:",
+       "the file silently ignored (or read) beside the manager: two sources that may disagree",
+       [f"{SECRETS_TESTS}::test_command_and_an_existing_secrets_file_are_refused"]),
+    mutant("secrets_command: whitespace output taken as output", "postgrest_stack/secrets.py",
+       "    if not text.strip():", "    if not text:",
+       "a manager printing a blank line is read as a file with no secrets: 'missing secret' blames the wrong thing",
+       [f"{SECRETS_TESTS}::test_failing_command_is_one_line_without_its_output"]),
 )
 
 
