@@ -160,3 +160,12 @@ def test_audit_log_rotates_past_its_size(tmp_path):
     subprocess.run(["sh", "-c", f'log="$1"\n{runs.APPEND_AUDIT}', "sh", str(log), str(pending)], check=True)
     assert log.read_text() == '{"n":1}\n{"n":1}\n'  # under the size: appended, not rotated
     assert (tmp_path / "audit.log.1").stat().st_size == runs.AUDIT_MAX
+
+
+def test_last_run_fact_reads_the_logs_last_line():
+    from tasks.facts import LastRun
+
+    line = runs.audit_line("2026-12-02T13:05:00Z", "web1", CONTROLLER, None, False, [], "no change")
+    assert LastRun().command("/opt/postgrest") == "tail -n 1 /opt/postgrest/audit.log 2>/dev/null || true"
+    assert LastRun().process([line]) == "last run: 2026-12-02T13:05:00Z alice@ctl deploy.py no change"
+    assert LastRun().process([]) is None
