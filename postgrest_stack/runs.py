@@ -60,7 +60,7 @@ _ANCHOR = """_run_anchor() {
   while [ "$pid" -gt 1 ]; do
     { read -r comm </proc/"$pid"/comm; } 2>/dev/null || break
     case $comm in
-      sh|dash|bash|sudo|su|env|timeout) ;;
+      sh|dash|bash|sudo|su|doas|env|timeout) ;;
       *) echo "$pid"; return ;;
     esac
     { read -r stat </proc/"$pid"/stat; } 2>/dev/null || break
