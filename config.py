@@ -1,11 +1,16 @@
 """pyinfra's project configuration: every `pyinfra` command started in this folder reads it
 first, before the inventory is loaded or a host is connected.
 
-A failing run of deploy.py or rotate_keys.py sends its one-line reason to the hosts'
-`alert_command` once, when the run ends (tasks/alerting.py; README: Day 2). Other
-pyinfra commands are left alone.
+For a run of deploy.py or rotate_keys.py:
+- a failing run sends its one-line reason to the hosts' `alert_command` once, when the
+  run ends (tasks/alerting.py; README: Day 2);
+- a `--limit` that matches no host stops the run, non-zero (tasks/limit_guard.py);
+- each host's audit line gets the run's outcome before pyinfra disconnects (tasks/runlock.py).
+Other pyinfra commands are left alone.
 """
 
-from tasks import alerting
+from tasks import alerting, limit_guard, runlock
 
-alerting.install()
+if alerting.install() is not None:
+    limit_guard.install()
+    runlock.install()

@@ -4,7 +4,8 @@ Per host: Docker when missing, the rendered files and the validated JWKS, then o
 actions that follow from what changed or was never completed (compose up, SQL, reload,
 key rotation), a health gate, and a record of what the services loaded. Settings (a
 key that is no setting is refused), secrets and the JWKS are checked on the controller
-before any host is touched. Hosts that run a database go first; a host that runs
+before any host is touched. One run at a time on a host, and one audit line per run
+(tasks/runlock.py). Hosts that run a database go first; a host that runs
 PostgREST only waits for them and changes nothing when one failed (tasks/db_first.py).
 """
 
@@ -13,10 +14,10 @@ from pyinfra.api.exceptions import PyinfraError
 
 from postgrest_stack import app_dir, render
 from postgrest_stack import plan as planning
-from tasks import controller, db_first, rotation
+from tasks import controller, db_first, rotation, runlock
 from tasks.docker import ensure_docker
 from tasks.images import image_ids, load_images
-from tasks.probe_host import pending_migrations, probe_host
+from tasks.probe_host import pending_migrations
 from tasks.refuse import refuse_host
 from tasks.stack import apply_stack, health_gate, record_loaded
 
@@ -28,7 +29,8 @@ try:
 except controller.CONTROLLER_ERRORS as error:
     raise PyinfraError(f"{host.name}: {error}") from None
 
-state = probe_host(settings)
+# The run's lock on this host, taken in the probe's command (tasks/runlock.py).
+state = runlock.probe_host(settings)
 plan = planning.make_plan(files, state, image_ids(carried))
 if plan.migrate:
     try:
@@ -59,7 +61,10 @@ def converge():
 waits = plan.changes_anything and db_first.needed(host.state)
 if foreign:
     refuse_host("Check app_dir", f"{host.name}: {foreign}")
+    runlock.no_audit()
 else:
+    if plan.changes_anything:
+        runlock.mark_started(settings)  # its audit line says "interrupted" until the run's outcome
     if waits and not settings.runs_db:
         db_first.wait_for_db_hosts()  # a db host that could not be reached: before anything here
     ensure_docker(settings, state, install=plan.install_docker, start=plan.start_docker)

@@ -18,8 +18,7 @@ from pyinfra.api.exceptions import PyinfraError
 
 from postgrest_stack import loaded
 from postgrest_stack.layout import JWKS_FILE
-from tasks import controller, rotation
-from tasks.probe_host import probe_host
+from tasks import controller, rotation, runlock
 from tasks.refuse import refuse_host
 
 PROVE_KEYS = "bin/prove-keys"
@@ -33,7 +32,7 @@ except controller.CONTROLLER_ERRORS as error:
 if not settings.runs_api:
     logger.info(f"{host.print_prefix}no PostgREST on this host (stack_role {settings.stack_role}): nothing to rotate")
 else:
-    state = probe_host(settings)
+    state = runlock.probe_host(settings)  # and the run's lock on this host (tasks/runlock.py)
     deployed = state.paths.get(JWKS_FILE)
     if deployed is None or state.services.get("postgrest") is None:
         refuse_host(rotation.OPERATION, f"{host.name}: no deployed stack at "
@@ -44,4 +43,5 @@ else:
     elif deployed.sha256 == jwks.sha256 and loaded.keys_record_is_current(jwks.canonical, state):
         logger.info(f"{host.print_prefix}keys unchanged [{', '.join(jwks.kids)}]")
     else:
+        runlock.mark_started(settings)
         rotation.register(settings, jwks, state.jwks_kids, file_current=deployed.sha256 == jwks.sha256)

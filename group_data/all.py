@@ -34,6 +34,12 @@ health_timeout = 120
 # /etc/apt/apt.conf.d/80postgrest-stack-proxy. None: direct.
 # Accepts an http(s)://HOST[:PORT] URL.
 apt_proxy = None
+# Seconds a deploy.py or rotate_keys.py run waits for a host locked by another run; 0:
+# it stops at once, naming the run that holds the lock. The lock is a flock beside
+# app_dir held by a process that ends with the holding run's SSH connection: a killed
+# run frees it at once (tasks/runlock.py).
+# Accepts a number of seconds from 0 to 3600.
+lock_wait = 0
 
 # --- Key rotation ---------------------------------------------------------------------
 # Seconds after which fetching the JWKS gives up (retries included).

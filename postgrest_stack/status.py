@@ -76,6 +76,8 @@ class HostReport:
     #: not known, e.g. no ledger read).
     migrations: dict[str, int] | None = None
     drift: list[Drift] = field(default_factory=list)
+    #: ``last run: TIME user@host SCRIPT RESULT`` from the host's audit.log (runs.last_run); None: no run recorded.
+    last_run: str | None = None
 
     @property
     def checked(self) -> bool:
@@ -99,6 +101,7 @@ class HostReport:
             "docker": self.docker or None, "engine_version": self.engine_version,
             "compose_version": self.compose_version, "services": self.services, "ready": self.ready,
             "kids": self.kids, "tenant": self.tenant, "migrations": self.migrations,
+            "last_run": self.last_run,
             "drift": [{"kind": d.kind, "subject": d.subject, "detail": d.detail, "fix": d.fix} for d in self.drift],
         }
 
@@ -299,6 +302,8 @@ def _host_lines(host: HostReport) -> list[str]:
     kids = "-" if host.kids is None else (", ".join(host.kids) or "none")
     lines = [f"{host.name}  role {host.role}  docker {docker}  compose {host.compose_version or '-'}  "
              f"ready {ready}  kids {kids}  {host.verdict.upper()}"]
+    if host.last_run:
+        lines.append(f"    {host.last_run}")
     if host.migrations is not None:
         lines.append(f"    migrations {host.migrations['applied']} applied, {host.migrations['pending']} pending")
     for service, seen in host.services.items():

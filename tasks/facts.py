@@ -3,9 +3,12 @@ migrations ledger's rows when the probe's digest of it differs from the folder's
 
 from __future__ import annotations
 
+import posixpath
+import shlex
+
 from pyinfra.api import FactBase
 
-from postgrest_stack import probe
+from postgrest_stack import probe, runs
 
 
 class StackProbe(FactBase):
@@ -29,3 +32,14 @@ class LedgerRows(FactBase):
 
     def process(self, output):
         return probe.parse_ledger_rows(list(output))
+
+
+class LastRun(FactBase):
+    """``last run: TIME user@host SCRIPT RESULT`` from app_dir/audit.log's last line (None: no run recorded)."""
+
+    def command(self, app_dir):
+        return f"tail -n 1 {shlex.quote(posixpath.join(app_dir, runs.AUDIT_LOG))} 2>/dev/null || true"
+
+    def process(self, output):
+        lines = [line for line in output if line.strip()]
+        return runs.last_run(lines[-1]) if lines else None

@@ -32,7 +32,7 @@ from postgrest_stack.images import compose_references
 from postgrest_stack.plan import with_jwks
 from postgrest_stack.probe import HostState
 from postgrest_stack.render import external_conninfo
-from tasks.facts import LedgerRows, StackProbe
+from tasks.facts import LastRun, LedgerRows, StackProbe
 from tasks.host_data import group_data_dirs, origin_finder, pyinfra_keys, read_inventory
 from tasks.probe_host import probe_arguments
 
@@ -198,18 +198,21 @@ def _report(state: State, inventory_file: str, chosen: list, connect_errors: _Co
     except PyinfraError:
         pass  # "No hosts remaining!": every host failed to connect; each is reported below
 
-    def probe(host) -> tuple[HostState | None, list[migrations.Applied] | None]:
+    def probe(host) -> tuple[HostState | None, list[migrations.Applied] | None, str | None]:
         resolved, files, _tenant = expected[host.name]
         with ctx_host.use(host):
             probed = get_fact(state, host, StackProbe, kwargs=probe_arguments(resolved, details=True),
                               apply_failed_hosts=False)
+            # The host's last deploy.py / rotate_keys.py run (its audit.log): one more command.
+            last_run = (get_fact(state, host, LastRun, kwargs={"app_dir": resolved.app_dir}, apply_failed_hosts=False)
+                        if isinstance(probed, HostState) else None)
         # The ledger's rows only when its digest differs from the folder's (the counts and
         # which files; one more remote command, on that host only).
         ledger = None
         if (isinstance(probed, HostState) and resolved.applies_sql and probed.ledger_digest is not None
                 and probed.ledger_digest != migrations.digest_of_files({n: f.content for n, f in files.items()})):
             ledger = _ledger_rows(state, host, resolved)
-        return probed, ledger
+        return probed, ledger, last_run
 
     connected = [host for host in chosen if host.name in expected and host in state.active_hosts]
     greenlets = {host: state.pool.spawn(probe, host) for host in connected}
@@ -217,9 +220,10 @@ def _report(state: State, inventory_file: str, chosen: list, connect_errors: _Co
         greenlet.join()
     for host, greenlet in greenlets.items():
         resolved, files, tenant = expected[host.name]
-        probed, ledger = greenlet.value if greenlet.successful() else (None, None)
+        probed, ledger, last_run = greenlet.value if greenlet.successful() else (None, None, None)
         if isinstance(probed, HostState):
             reports[host.name] = status.host_report(host.name, resolved, files, probed, tenant, ledger)
+            reports[host.name].last_run = last_run
         else:
             reason = quiet.errors.get(host.name) or "the probe command failed"
             reports[host.name] = status.unreachable(host.name, f"probe failed: {reason}", resolved.stack_role)

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from postgrest_stack.jwks import Jwks
     from tasks.images import ControllerImageCache
     from tasks.rotation import HostRotation
+    from tasks.runlock import RunInfo
 
 _ATTRIBUTE = "postgrest_stack_run"
 
@@ -31,6 +32,8 @@ class RunState:
     images: ControllerImageCache | None = None
     #: (runs a database, runs PostgREST only) by host name, resolved once (tasks/db_first.py).
     roles: dict[str, tuple[bool, bool]] = field(default_factory=dict)
+    #: Who runs, and the hosts this run locked (tasks/runlock.py).
+    run_info: RunInfo | None = None
 
 
 def of(state: State) -> RunState:

@@ -109,6 +109,11 @@ SETTINGS: tuple[Setting, ...] = (
             "An apt proxy or mirror the Docker install goes through, e.g. `http://apt-cache.internal:3142`.",
             "Stack", default_doc="none",
             details="Written to /etc/apt/apt.conf.d/80postgrest-stack-proxy. None: direct."),
+    Setting("lock_wait", int, 0, Number(0, 3600, "a number of seconds"),
+            "Seconds a deploy.py or rotate_keys.py run waits for a host locked by another run; 0: it stops "
+            "at once, naming the run that holds the lock.", "Stack",
+            details="The lock is a flock beside app_dir held by a process that ends with the holding run's "
+                    "SSH connection: a killed run frees it at once (tasks/runlock.py)."),
     # --- Key rotation
     Setting("jwks_fetch_timeout", int, 30, _SECONDS,
             "Seconds after which fetching the JWKS gives up (retries included).", "Key rotation"),
@@ -308,6 +313,7 @@ class Settings:
     docker_install: str
     health_timeout: int
     apt_proxy: str | None
+    lock_wait: int
     # --- Key rotation
     jwks_fetch_timeout: int
     smoke_token_command: str | None

@@ -257,3 +257,14 @@ def test_a_digest_pin_is_compared_under_the_tag_the_host_holds_it_by(data, secre
     state.images[local] = "sha256:" + "cd" * 32
     assert [d.detail for d in report(pinned, files, state, tenant).drift] == [
         f"runs image sha256:abababababab, the host holds sha256:cdcdcdcdcdcd under {local}"]
+
+
+def test_the_last_run_is_a_line_under_the_host_and_a_json_field(resolved, files, tenant):
+    host = report(resolved, files, healthy(files), tenant)
+    assert "last run" not in status.FleetReport([host], [tenant]).text()  # no run recorded: no line
+    host.last_run = "last run: 2026-12-02T13:05:00Z alice@ctl deploy.py success"
+    fleet = status.FleetReport([host], [tenant])
+    lines = fleet.text().splitlines()
+    assert lines[lines.index("    last run: 2026-12-02T13:05:00Z alice@ctl deploy.py success") - 1].startswith(
+        f"{host.name}  role ")
+    assert fleet.as_json()["hosts"][0]["last_run"] == host.last_run
