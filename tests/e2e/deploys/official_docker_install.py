@@ -9,10 +9,11 @@ from pyinfra import host
 from postgrest_stack import settings
 from postgrest_stack.probe import HostState
 from tasks.docker import ensure_docker
+from tasks.host_data import pyinfra_keys
 
 # This script's own host data keys (not settings: the deploy would refuse them).
 TEST_KEYS = ("plan_out", "assume_init")
-resolved = settings.resolve({k: v for k, v in host.data.dict().items() if k not in TEST_KEYS})
+resolved = settings.resolve({k: v for k, v in host.data.dict().items() if k not in TEST_KEYS}, runner_keys=pyinfra_keys())
 ensure_docker(resolved, HostState(init=host.data.get("assume_init", "systemd"), docker="missing"),
               install=True, start=True)
 
