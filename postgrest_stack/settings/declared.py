@@ -60,6 +60,10 @@ IMAGE_SOURCES = ("registry", "controller")
 STACK_ROLES = ("all", "db", "api")
 #: tls_mode: off (no edge), or how the Caddy edge gets its certificate (postgrest_stack/edge.py).
 TLS_MODES = ("off", "acme", "files", "internal")
+#: log_max_size: what Docker's json-file driver reads as a size (digits, then k, m or g).
+_LOG_SIZE = re.compile(r"^[1-9][0-9]{0,5}[kmg]$")
+#: PostgREST's log-level values that every supported release accepts (12.0.2 refuses `debug`).
+POSTGREST_LOG_LEVELS = ("crit", "error", "warn", "info")
 #: Let's Encrypt's ACME directories (production, the default acme_ca; staging, to try first).
 LETS_ENCRYPT = "https://acme-v02.api.letsencrypt.org/directory"
 LETS_ENCRYPT_STAGING = "https://acme-staging-v02.api.letsencrypt.org/directory"
@@ -109,6 +113,19 @@ SETTINGS: tuple[Setting, ...] = (
             "An apt proxy or mirror the Docker install goes through, e.g. `http://apt-cache.internal:3142`.",
             "Stack", default_doc="none",
             details="Written to /etc/apt/apt.conf.d/80postgrest-stack-proxy. None: direct."),
+    # --- Logs
+    Setting("log_max_size", str, "10m", Text("a size: digits then k, m or g, e.g. '10m'", _LOG_SIZE),
+            "Largest size of one container log file before Docker rotates it (compose's json-file "
+            "`max-size`).", "Logs",
+            details="Each service keeps at most log_max_files such files: with the defaults, 50 MB per "
+                    "container. Changing either recreates the containers once."),
+    Setting("log_max_files", int, 5, Number(1, 100, "a number of files"),
+            "How many rotated log files Docker keeps per container (compose's json-file `max-file`).", "Logs"),
+    Setting("postgrest_log_level", str, "error", Choice(*POSTGREST_LOG_LEVELS),
+            "PostgREST's `log-level`: `crit`, `error` (server errors), `warn` (also 4xx answers, such as a "
+            "token refused with 401) or `info` (every request).", "Logs",
+            details="Applied by a reload, without a restart. `debug` is not offered: PostgREST 12.0.2 "
+                    "refuses it."),
     # --- Key rotation
     Setting("jwks_fetch_timeout", int, 30, _SECONDS,
             "Seconds after which fetching the JWKS gives up (retries included).", "Key rotation"),
@@ -301,6 +318,12 @@ class Settings:
     docker_install: str
     health_timeout: int
     apt_proxy: str | None
+
+    # --- Logs
+    log_max_size: str
+    log_max_files: int
+    postgrest_log_level: str
+
     # --- Key rotation
     jwks_fetch_timeout: int
     smoke_token_command: str | None
