@@ -46,8 +46,9 @@ log_max_size = "10m"
 # Accepts a number of files from 1 to 100.
 log_max_files = 5
 # PostgREST's `log-level`: `crit`, `error` (server errors), `warn` (also 4xx answers,
-# such as a token refused with 401) or `info` (every request). Applied by a reload,
-# without a restart. `debug` is not offered: PostgREST 12.0.2 refuses it.
+# such as a token refused with 401) or `info` (every request). Also PGRST_LOG_LEVEL in
+# compose.yaml: a reload does not apply a new level, so a change recreates the
+# PostgREST container. `debug` is not offered: PostgREST 12.0.2 refuses it.
 # Accepts one of crit, error, warn, info.
 postgrest_log_level = "error"
 

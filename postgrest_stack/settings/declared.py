@@ -124,8 +124,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("postgrest_log_level", str, "error", Choice(*POSTGREST_LOG_LEVELS),
             "PostgREST's `log-level`: `crit`, `error` (server errors), `warn` (also 4xx answers, such as a "
             "token refused with 401) or `info` (every request).", "Logs",
-            details="Applied by a reload, without a restart. `debug` is not offered: PostgREST 12.0.2 "
-                    "refuses it."),
+            details="Also PGRST_LOG_LEVEL in compose.yaml: a reload does not apply a new level, so a change "
+                    "recreates the PostgREST container. `debug` is not offered: PostgREST 12.0.2 refuses it."),
     # --- Key rotation
     Setting("jwks_fetch_timeout", int, 30, _SECONDS,
             "Seconds after which fetching the JWKS gives up (retries included).", "Key rotation"),

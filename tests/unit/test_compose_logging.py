@@ -1,7 +1,8 @@
 """Compose's ``logging:`` on every service (issue 23): json-file, rotated by the
 ``log_max_size`` and ``log_max_files`` settings (defaults 10m and 5), read as compose
 reads compose.yaml (YAML; the options as strings, as Docker takes them); and
-``postgrest_log_level`` rendered as postgrest.conf's ``log-level`` (default error).
+``postgrest_log_level`` rendered as postgrest.conf's ``log-level`` (default error) and
+as PostgREST's ``PGRST_LOG_LEVEL`` in compose.yaml.
 """
 
 from __future__ import annotations
@@ -48,3 +49,6 @@ def test_postgrest_log_level_is_rendered(data, secrets, level):
     conf = render.render(settings.resolve(dict(data, postgrest_log_level=level)), secrets)
     lines = conf["postgrest/postgrest.conf"].content.decode().splitlines()
     assert [line for line in lines if line.startswith("log-level")] == [f'log-level = "{level}"']
+    # And in compose.yaml, so that a change recreates PostgREST (a reload does not apply it).
+    compose = yaml.safe_load(conf["compose.yaml"].content)
+    assert compose["services"]["postgrest"]["environment"]["PGRST_LOG_LEVEL"] == level
