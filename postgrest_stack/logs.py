@@ -66,7 +66,8 @@ def services_of(resolved: Settings) -> tuple[str, ...]:
 
 def remote_command(app_dir: str, request: Request) -> str:
     """The shell command a host runs (read-only): the stack's compose, or one line on
-    stderr and exit :data:`NO_STACK` when the host has none."""
+    stderr and exit :data:`NO_STACK` when the host has none. With ``follow``, compose
+    is stopped when the command's stdin closes (the SSH channel closed)."""
     compose = layout.host_script(app_dir, "compose")
     parts = ["logs", "--no-color"]
     if request.since is not None:
@@ -79,5 +80,14 @@ def remote_command(app_dir: str, request: Request) -> str:
         parts.append(request.service)
     script = posixpath.join(app_dir, "bin", "compose")
     missing = shlex.quote(f"no stack here: {script} is missing")
-    return (f"if [ ! -x {shlex.quote(script)} ]; then echo {missing} >&2; exit {NO_STACK}; fi; "
-            f"exec {compose} {' '.join(shlex.quote(part) for part in parts)}")
+    run = f"{compose} {' '.join(shlex.quote(part) for part in parts)}"
+    check = f"if [ ! -x {shlex.quote(script)} ]; then echo {missing} >&2; exit {NO_STACK}; fi; "
+    if not request.follow:
+        return check + "exec " + run
+    # Following never ends by itself, and without a terminal nothing tells compose that
+    # the controller went away (Ctrl-C, a lost connection) until its next line fails to
+    # write. The session's stdin closes then: a watcher reading it stops compose. (An
+    # asynchronous list reads /dev/null unless redirected: hence fd 3.)
+    return (check + f"exec 3<&0; {run} </dev/null & pid=$!; "
+            "{ cat <&3 >/dev/null 2>&1; kill $pid 2>/dev/null; } >/dev/null 2>&1 & "
+            "exec 3<&-; wait $pid")

@@ -15,15 +15,21 @@ A host whose connector is not SSH (``@local``, ``@docker``) goes through
 ``run_shell_command`` and prints when its command ends (``--follow`` is refused for it
 before connecting).
 
+Ctrl-C stops the reading greenlets and closes the connections; the command each host
+runs for ``--follow`` stops its compose when its stdin closes (no terminal is asked
+for, so nothing else would tell it), and the exit status is 130.
+
 The caller must have patched the stdlib for gevent first, as ``python -m
 postgrest_stack logs`` does.
 """
 
 from __future__ import annotations
 
+import signal
 import sys
 from typing import Any, Iterable, TextIO
 
+import gevent
 from pyinfra.api import State
 from pyinfra.api.arguments import CONNECTOR_ARGUMENT_KEYS, pop_global_arguments
 from pyinfra.api.command import StringCommand
@@ -35,6 +41,9 @@ from pyinfra.context import ctx_host
 from postgrest_stack import PROJECT_ROOT, logs, settings
 from stackctl.host_data import group_data_dirs, origin_finder, pyinfra_keys
 from tasks.fleet_status import _session
+
+#: The exit status after Ctrl-C, as a shell reports a command ended by SIGINT.
+INTERRUPTED = 130
 
 # What run_shell_command takes but the command's text does not (connectors pop them).
 _NOT_IN_COMMAND = ("_get_pty", "_timeout", "_stdin", "_success_exit_codes", "_retries", "_retry_delay",
@@ -105,7 +114,8 @@ def _stream(state: State, host, command: str, printer: _Printer) -> str | None:
 
 def run(inventory_file: str, override_data: dict[str, Any], hosts: Iterable[str], request: logs.Request,
         out: TextIO | None = None, err: TextIO | None = None) -> int:
-    """Print the selected hosts' logs; 0 when every host's were read, 1 otherwise.
+    """Print the selected hosts' logs; 0 when every host's were read, 1 otherwise,
+    :data:`INTERRUPTED` after Ctrl-C.
     :class:`postgrest_stack.logs.LogsError` (exit 2) for an unknown host or a service
     no selected host runs, before any host is connected."""
     printer = _Printer(out or sys.stdout, err or sys.stderr)
@@ -155,12 +165,24 @@ def run(inventory_file: str, override_data: dict[str, Any], hosts: Iterable[str]
 
         connected = [host for host in to_connect if host in state.active_hosts]
         greenlets = {host.name: state.pool.spawn(read, host) for host in connected}
+        interrupted: list[bool] = []
+
+        def on_interrupt() -> None:
+            # Ctrl-C (how --follow ends): stop reading on every host. Handled here rather
+            # than as KeyboardInterrupt, which gevent's hub prints as a traceback.
+            interrupted.append(True)
+            for greenlet in greenlets.values():
+                greenlet.kill(block=False)
+
+        handler = gevent.signal_handler(signal.SIGINT, on_interrupt)
         try:
             for greenlet in greenlets.values():
                 greenlet.join()
         finally:
+            handler.cancel()
             for greenlet in greenlets.values():
                 greenlet.kill(block=False)
+            # Closes each channel: the host's command sees its stdin close and stops compose.
             disconnect_all(state)
         for host in chosen:
             if host.name in failed or host.name in skipped:
@@ -168,9 +190,11 @@ def run(inventory_file: str, override_data: dict[str, Any], hosts: Iterable[str]
             greenlet = greenlets.get(host.name)
             if greenlet is None:
                 failed[host.name] = f"unreachable: {connect_failed.get(host.name) or 'could not connect'}"
-            elif greenlet.value is not None:
+            elif isinstance(greenlet.value, str):  # None: read to the end; GreenletExit: interrupted
                 failed[host.name] = greenlet.value
         for host in chosen:
             if host.name in failed:
                 printer.failed(host.name, failed[host.name])
+        if interrupted:
+            return INTERRUPTED
         return 1 if failed else 0

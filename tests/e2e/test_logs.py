@@ -1,22 +1,26 @@
-"""``python -m postgrest_stack logs`` against a real deploy over SSH (issue 23): lines
-come prefixed ``[logs] ``, ``--service`` keeps one service's, ``--tail`` bounds them,
-``--follow`` prints lines as they are written and a host without the stack or one that
-does not answer is named with exit 1, the others still shown; the running containers
-use json-file with the settings' rotation; ``postgrest_log_level = warn`` makes a
-token refused for its signature (401) appear in the logs, and a change of level
-recreates PostgREST (a reload would not apply it).
+"""``python -m postgrest_stack logs`` against real deploys over SSH (issue 23): lines
+come prefixed ``[logs] ``, ``--service`` keeps one service's, ``--tail`` bounds them;
+``--follow`` over two hosts prints each host's lines as they are written until Ctrl-C,
+which ends compose on both hosts too; a host without the stack or one that does not
+answer is named with exit 1, the others still shown. The running containers use
+json-file with the settings' rotation; ``postgrest_log_level = warn`` makes a token
+refused for its signature (401) appear in the logs, and a change of level recreates
+PostgREST (a reload would not apply it).
 
 A scenario: the tests run in file order on one host and build on each other.
 """
 
 from __future__ import annotations
 
+import os
 import queue
 import re
+import signal
 import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import docker
 import pytest
@@ -85,23 +89,58 @@ def test_a_rejected_token_is_logged_at_warn(target, tenant):
     assert any('"GET /todos HTTP/1.1" 401' in line for line in done.stdout.splitlines()), done.stdout[-3000:]
 
 
-def test_follow_prints_new_lines_as_they_come(target, tenant):
-    inventory = write_inventory([target])
-    process = subprocess.Popen([sys.executable, "-m", "postgrest_stack", "logs", str(inventory), "--service",
-                                "postgrest", "--tail", "0", "--follow"], cwd=ROOT,
-                               env=_environment([target], None), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True, stdin=subprocess.DEVNULL)
+def _following(app_dir) -> list[int]:
+    """This machine's processes running a compose logs in ``app_dir`` (the targets' sshd
+    run here): the hosts' side of --follow."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and os.readlink(proc / "cwd") == str(app_dir) \
+                    and b"logs" in (proc / "cmdline").read_bytes().split(b"\0"):
+                found.append(int(proc.name))
+        except OSError:
+            continue
+    return found
+
+
+def test_follow_interleaves_hosts_as_lines_come_and_ctrl_c_ends_it_on_every_host(target, endpoint):
+    second = Target.create("logs2", endpoint.url)
+    second.data.update(postgrest_log_level="warn")
     try:
-        time.sleep(4)  # connected and following
-        requests.get(f"{target.api}/nosuch_table_for_follow", timeout=5)
+        second.deploy().check()
+        inventory = write_inventory([target, second])
+        process = subprocess.Popen([sys.executable, "-m", "postgrest_stack", "logs", str(inventory), "--service",
+                                    "postgrest", "--tail", "0", "--follow"], cwd=ROOT,
+                                   env=_environment([target], None), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   text=True, stdin=subprocess.DEVNULL)
         lines: queue.Queue[str] = queue.Queue()
         threading.Thread(target=lambda: [lines.put(line) for line in process.stdout], daemon=True).start()
-        line = lines.get(timeout=30)  # the 404, logged at warn, while the command still runs
-        assert POSTGREST.match(line) and "nosuch_table_for_follow" in line, line
-        assert process.poll() is None  # still following
+        try:
+            deadline = time.monotonic() + 20
+            while not (_following(target.app_dir) and _following(second.app_dir)):
+                assert time.monotonic() < deadline and process.poll() is None, process.stderr.read()
+                time.sleep(0.2)
+            time.sleep(1)
+            seen = []
+            for host in (target, second, target):  # 404s, logged at warn, while the command still runs
+                requests.get(f"{host.api}/follow_{host.name}_{len(seen)}", timeout=5)
+                seen.append(lines.get(timeout=30))
+            assert re.match(r"^\[logs\] postgrest-1 +\| .*/follow_logs_0 ", seen[0]), seen
+            assert re.match(r"^\[logs2\] postgrest-1 +\| .*/follow_logs2_1 ", seen[1]), seen
+            assert re.match(r"^\[logs\] postgrest-1 +\| .*/follow_logs_2 ", seen[2]), seen
+            assert process.poll() is None  # still following
+            process.send_signal(signal.SIGINT)  # Ctrl-C
+            assert process.wait(timeout=30) == 130
+            assert process.stderr.read() == ""
+            deadline = time.monotonic() + 10
+            while _following(target.app_dir) or _following(second.app_dir):  # compose ends on both hosts
+                assert time.monotonic() < deadline, (_following(target.app_dir), _following(second.app_dir))
+                time.sleep(0.2)
+        finally:
+            process.kill()
+            process.wait(timeout=30)
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        second.destroy()
 
 
 def test_a_new_level_recreates_postgrest_and_is_in_effect(target):

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import shlex
 import subprocess
+import time
+from pathlib import Path
 
 import pytest
 import yaml
@@ -68,9 +70,16 @@ def _app_dir(tmp_path, name="my app's dir"):
 def test_the_host_runs_its_compose_logs_with_the_arguments_quoted(tmp_path, request_, argv):
     app_dir = _app_dir(tmp_path)
     command = logs.remote_command(str(app_dir), request_)
-    done = subprocess.run(["sh", "-c", command], capture_output=True, text=True, timeout=10)
-    assert (done.returncode, done.stderr) == (0, "")
-    assert done.stdout.splitlines() == [f"<{part}>" for part in argv]
+    # stdin held open while it runs, as an SSH session's is (--follow stops at its end).
+    process = subprocess.Popen(["sh", "-c", command], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        out = process.stdout.read()
+        assert (process.wait(timeout=10), process.stderr.read()) == (0, "")
+    finally:
+        process.stdin.close()
+        process.kill()
+    assert out.splitlines() == [f"<{part}>" for part in argv]
 
 
 def test_every_argument_is_quoted_even_past_the_checks(tmp_path):
@@ -83,6 +92,30 @@ def test_every_argument_is_quoted_even_past_the_checks(tmp_path):
     assert done.stdout.splitlines() == ["<logs>", "<--no-color>", "<--since>", "<10m; touch pwned>", "<--tail>",
                                         "<1 `touch pwned`>", "<postgrest' $(touch pwned)>"]
     assert not (tmp_path / "pwned").exists()
+
+
+def test_follow_stops_compose_when_the_session_s_stdin_closes(tmp_path):
+    """Ctrl-C or a lost connection closes the SSH channel, so the command's stdin: the
+    host's compose logs -f must end then, not linger until its next line."""
+    app_dir = tmp_path / "app"
+    (app_dir / "bin").mkdir(parents=True)
+    marker = tmp_path / "compose.pid"
+    (app_dir / "bin" / "compose").write_text(f'#!/bin/sh\necho "$$" > {marker}\necho following "$@"\nexec sleep 300\n')
+    (app_dir / "bin" / "compose").chmod(0o755)
+    command = logs.remote_command(str(app_dir), logs.Request("postgrest", None, "0", True))
+    process = subprocess.Popen(["sh", "-c", command], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout.readline() == "following logs --no-color --tail 0 -f postgrest\n"
+        compose_pid = int(marker.read_text())
+        assert process.poll() is None  # following
+        process.stdin.close()
+        process.wait(timeout=10)
+    finally:
+        process.kill()
+    assert process.returncode != 0
+    time.sleep(0.2)
+    assert not Path(f"/proc/{compose_pid}").exists() or "sleep" not in Path(f"/proc/{compose_pid}/cmdline").read_text(
+        errors="replace")
 
 
 def test_a_host_without_the_stack_says_so_in_one_line_and_exits_3(tmp_path):
