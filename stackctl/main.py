@@ -1,4 +1,4 @@
-"""Command line: ``python -m postgrest_stack render|settings|settings-doc|jwks|token|status|migration``.
+"""Command line: ``python -m postgrest_stack render|settings|settings-doc|jwks|token|status|logs|migration``.
 
   render INVENTORY [--host NAME] [--data k=v ...] --out DIR   files a host receives
   settings INVENTORY [--data k=v ...]                        effective settings per host (JSON)
