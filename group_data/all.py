@@ -41,6 +41,23 @@ apt_proxy = None
 # Accepts a number of seconds from 0 to 3600.
 lock_wait = 0
 
+# --- Logs -----------------------------------------------------------------------------
+# Largest size of one container log file before Docker rotates it (compose's json-file
+# `max-size`). Each service keeps at most log_max_files such files: with the defaults,
+# 50 MB per container. Changing either recreates the containers once.
+# Accepts a size: digits then k, m or g, e.g. '10m'.
+log_max_size = "10m"
+# How many rotated log files Docker keeps per container (compose's json-file
+# `max-file`).
+# Accepts a number of files from 1 to 100.
+log_max_files = 5
+# PostgREST's `log-level`: `crit`, `error` (server errors), `warn` (also 4xx answers,
+# such as a token refused with 401) or `info` (every request). Also PGRST_LOG_LEVEL in
+# compose.yaml: a reload does not apply a new level, so a change recreates the
+# PostgREST container. `debug` is not offered: PostgREST 12.0.2 refuses it.
+# Accepts one of crit, error, warn, info.
+postgrest_log_level = "error"
+
 # --- Key rotation ---------------------------------------------------------------------
 # Seconds after which fetching the JWKS gives up (retries included).
 # Accepts a number of seconds from 1 to 3600.

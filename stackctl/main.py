@@ -1,4 +1,4 @@
-"""Command line: ``python -m postgrest_stack render|settings|settings-doc|jwks|token|status|migration``.
+"""Command line: ``python -m postgrest_stack render|settings|settings-doc|jwks|token|status|logs|migration``.
 
   render INVENTORY [--host NAME] [--data k=v ...] --out DIR   files a host receives
   settings INVENTORY [--data k=v ...]                        effective settings per host (JSON)
@@ -11,13 +11,17 @@
   status INVENTORY [--limit HOST|GROUP ...] [--json]         read-only: each host against render and
                                                              the tenant's keys; exit 0 all match,
                                                              1 drift or not ready, 2 not checked
+  logs INVENTORY [--host H ...] [--service S] [--since 10m] [--tail N] [--follow]
+                                                             read-only: each host's compose logs as
+                                                             "[host] line"; exit 1 when a host's could
+                                                             not be read, 2 for a refused argument
   migration new NAME [--dir DIR]                             write the next numbered migration file
                                                              (default DIR: migrations_dir's default)
   migration list INVENTORY [--limit HOST|GROUP ...]          read-only: the folder against each
                                                              database's ledger; exit 2 when one
                                                              could not be read
 
-Errors are one line on stderr and exit status 1 (status: 2).
+Errors are one line on stderr and exit status 1 (status, logs: 2).
 
 ``python -m stackctl`` is the same program. It lives outside the pure core
 (``postgrest_stack``) because the inventory loading (``host_data``), ``status`` and
@@ -36,7 +40,7 @@ def _started_as_program() -> bool:
     return spec is not None and spec.name in ("postgrest_stack.__main__", "stackctl.__main__")
 
 
-if _started_as_program() and (sys.argv[1:2] == ["status"] or sys.argv[1:3] == ["migration", "list"]):
+if _started_as_program() and (sys.argv[1:2] in (["status"], ["logs"]) or sys.argv[1:3] == ["migration", "list"]):
     # status drives pyinfra's API, which runs SSH in gevent greenlets: patch the stdlib
     # before anything imports it, as pyinfra's own command line does.
     from gevent import monkey
@@ -151,6 +155,20 @@ def cmd_status(args) -> int:
     return report.exit_code
 
 
+def cmd_logs(args) -> int:
+    """Exit 0 when every selected host's logs were read, 1 when one's were not, 2 for a
+    refused argument (before any host is connected), 130 when interrupted."""
+    from postgrest_stack import logs
+
+    request = logs.check(args.service, args.since, args.tail, args.follow)  # before the inventory
+    from tasks import fleet_logs
+
+    try:
+        return fleet_logs.run(args.inventory, parse_data_args(args.data), args.host, request)
+    except KeyboardInterrupt:  # --follow ends with Ctrl-C
+        return 130
+
+
 def cmd_migration_list(args) -> int:
     """Exit 0 when every selected database's ledger was read, 2 when one could not be."""
     from tasks import fleet_status
@@ -235,6 +253,19 @@ def build_parser() -> argparse.ArgumentParser:
     status_cmd.add_argument("--json", action="store_true", help="the same report as JSON")
     status_cmd.set_defaults(func=cmd_status)
 
+    logs_cmd = commands.add_parser("logs", help="read-only: each host's compose logs, as [host] line")
+    logs_cmd.add_argument("inventory", help="pyinfra inventory file, e.g. inventories/prod.py")
+    logs_cmd.add_argument("--host", action="append", default=[], metavar="HOST|GROUP",
+                          help="only these hosts: a host name (pattern) or group (default: every host)")
+    # Checked by postgrest_stack.logs.check (one line, exit 2), not argparse's choices.
+    logs_cmd.add_argument("--service", help="one service: postgrest, db, edge or swagger (default: all)")
+    logs_cmd.add_argument("--since", help="only lines since: a duration (10m, 2h) or a time (RFC 3339)")
+    logs_cmd.add_argument("--tail", help="only the last N lines of each container (or 'all')")
+    logs_cmd.add_argument("--follow", "-f", action="store_true", help="keep printing new lines until Ctrl-C")
+    logs_cmd.add_argument("--data", action="append", default=[], metavar="KEY=VALUE",
+                          help="override a setting, as pyinfra --data does")
+    logs_cmd.set_defaults(func=cmd_logs)
+
     migration_cmd = commands.add_parser("migration", help="the operator's schema migrations")
     migration_sub = migration_cmd.add_subparsers(dest="migration_command", required=True)
     new = migration_sub.add_parser("new", help="write the next numbered migration file and print its path")
@@ -257,6 +288,6 @@ def main(argv: list[str] | None = None) -> int:
         code = args.func(args)
     except (settings.SettingsError, jwks.JwksError, migrations.MigrationError) as error:
         print(f"error: {error}", file=sys.stderr)
-        return 2 if args.command == "status" else 1
+        return 2 if args.command in ("status", "logs") else 1
     return code or 0
 

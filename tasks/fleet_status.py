@@ -60,9 +60,9 @@ class _ConnectErrors(BaseStateCallback):
         self.errors[host.name] = str(error.args[0] if error.args else error)
 
 
-def select(inventory, limit: Iterable[str]) -> list:
-    """The hosts ``--limit`` names, as pyinfra reads it: a group name or a host name
-    pattern (fnmatch), comma-separated or repeated; none given: every host."""
+def select(inventory, limit: Iterable[str], option: str = "--limit") -> list:
+    """The hosts ``--limit`` (or ``option``) names, as pyinfra reads it: a group name or a
+    host name pattern (fnmatch), comma-separated or repeated; none given: every host."""
     patterns = [p.strip() for given in limit for p in given.split(",") if p.strip()]
     if not patterns:
         return list(inventory)
@@ -73,7 +73,7 @@ def select(inventory, limit: Iterable[str]) -> list:
         except NoGroupError:
             found = [host for host in inventory if fnmatch(host.name, pattern)]
         if not found:
-            raise settings.SettingsError(f"--limit {pattern!r}: no group or host of the inventory matches it")
+            raise settings.SettingsError(f"{option} {pattern!r}: no group or host of the inventory matches it")
         chosen.extend(host for host in found if host not in chosen)
     return [host for host in inventory if host in chosen]  # inventory order
 
@@ -90,7 +90,7 @@ def _tenant(url: str, timeout: int, cache: dict[str, status.TenantKeys]) -> stat
 
 
 @contextmanager
-def _session(inventory_file: str, override_data: dict[str, Any], limit: Iterable[str]):
+def _session(inventory_file: str, override_data: dict[str, Any], limit: Iterable[str], option: str = "--limit"):
     """pyinfra's state for the selected hosts (not connected yet), its log kept quiet:
     ``(state, chosen hosts, connect errors, quiet log)``."""
     quiet = _Quiet()
@@ -103,7 +103,7 @@ def _session(inventory_file: str, override_data: dict[str, Any], limit: Iterable
         config = Config()
         with ctx_state.use(state), ctx_config.use(config):
             inventory = read_inventory(inventory_file, override_data)
-            chosen = select(inventory, limit)
+            chosen = select(inventory, limit, option)
             state.init(inventory, config, initial_limit=chosen)
             connect_errors = _ConnectErrors()
             state.add_callback_handler(connect_errors)

@@ -60,6 +60,10 @@ IMAGE_SOURCES = ("registry", "controller")
 STACK_ROLES = ("all", "db", "api")
 #: tls_mode: off (no edge), or how the Caddy edge gets its certificate (postgrest_stack/edge.py).
 TLS_MODES = ("off", "acme", "files", "internal")
+#: log_max_size: what Docker's json-file driver reads as a size (digits, then k, m or g).
+_LOG_SIZE = re.compile(r"^[1-9][0-9]{0,5}[kmg]$")
+#: PostgREST's log-level values that every supported release accepts (12.0.2 refuses `debug`).
+POSTGREST_LOG_LEVELS = ("crit", "error", "warn", "info")
 #: Let's Encrypt's ACME directories (production, the default acme_ca; staging, to try first).
 LETS_ENCRYPT = "https://acme-v02.api.letsencrypt.org/directory"
 LETS_ENCRYPT_STAGING = "https://acme-staging-v02.api.letsencrypt.org/directory"
@@ -114,6 +118,19 @@ SETTINGS: tuple[Setting, ...] = (
             "at once, naming the run that holds the lock.", "Stack",
             details="The lock is a flock beside app_dir held by a process that ends with the holding run's "
                     "SSH connection: a killed run frees it at once (tasks/runlock.py)."),
+    # --- Logs
+    Setting("log_max_size", str, "10m", Text("a size: digits then k, m or g, e.g. '10m'", _LOG_SIZE),
+            "Largest size of one container log file before Docker rotates it (compose's json-file "
+            "`max-size`).", "Logs",
+            details="Each service keeps at most log_max_files such files: with the defaults, 50 MB per "
+                    "container. Changing either recreates the containers once."),
+    Setting("log_max_files", int, 5, Number(1, 100, "a number of files"),
+            "How many rotated log files Docker keeps per container (compose's json-file `max-file`).", "Logs"),
+    Setting("postgrest_log_level", str, "error", Choice(*POSTGREST_LOG_LEVELS),
+            "PostgREST's `log-level`: `crit`, `error` (server errors), `warn` (also 4xx answers, such as a "
+            "token refused with 401) or `info` (every request).", "Logs",
+            details="Also PGRST_LOG_LEVEL in compose.yaml: a reload does not apply a new level, so a change "
+                    "recreates the PostgREST container. `debug` is not offered: PostgREST 12.0.2 refuses it."),
     # --- Key rotation
     Setting("jwks_fetch_timeout", int, 30, _SECONDS,
             "Seconds after which fetching the JWKS gives up (retries included).", "Key rotation"),
@@ -314,6 +331,12 @@ class Settings:
     health_timeout: int
     apt_proxy: str | None
     lock_wait: int
+
+    # --- Logs
+    log_max_size: str
+    log_max_files: int
+    postgrest_log_level: str
+
     # --- Key rotation
     jwks_fetch_timeout: int
     smoke_token_command: str | None
