@@ -39,8 +39,8 @@ from pyinfra.connectors.util import make_unix_command_for_host
 from pyinfra.context import ctx_host
 
 from postgrest_stack import PROJECT_ROOT, logs, settings
-from stackctl.host_data import group_data_dirs, origin_finder, pyinfra_keys
 from tasks.fleet_status import _session
+from tasks.host_data import group_data_dirs, origin_finder, pyinfra_keys
 
 #: The exit status after Ctrl-C, as a shell reports a command ended by SIGINT.
 INTERRUPTED = 130
