@@ -82,6 +82,8 @@ MIGRATIONS = "tests/unit/test_migrations.py"
 MIGRATE = "tests/contract/test_migrate_script.py"
 IMAGE_LOAD = "tests/unit/test_image_load.py"
 LINT_SHELL = "tests/unit/test_lint_shell.py"
+COMPOSE_LOGGING = "tests/unit/test_compose_logging.py"
+LOGS_UNIT = "tests/unit/test_logs_command.py"
 SECRETS_TESTS = "tests/unit/test_secrets.py"
 PROOF = "tests/unit/test_key_proof.py"
 SKEW = "tests/contract/test_key_proof_skew.py"
@@ -705,8 +707,8 @@ MUTANTS: tuple[Mutant, ...] = (
            [f"{LINT_SHELL}::test_shipped_files_are_the_shell_of_scripts_and_images"]),
     # --- the command line outside the core (stackctl/)
     mutant("CLI: gevent patch gated on the module's own __name__", "stackctl/main.py",
-           'if _started_as_program() and (sys.argv[1:2] == ["status"]',
-           'if __name__ == "__main__" and (sys.argv[1:2] == ["status"]',
+           'if _started_as_program() and (sys.argv[1:2] in (["status"], ["logs"])',
+           'if __name__ == "__main__" and (sys.argv[1:2] in (["status"], ["logs"])',
            "the check as it was in postgrest_stack/__main__.py: stackctl.main is never __main__, so status "
            "would patch only when pyinfra_cli is imported, after the core imported ssl (TLS: RecursionError)",
            ["tests/unit/test_cli.py::test_status_and_migration_list_patch_the_stdlib_for_gevent_before_ssl_is_imported"]),
@@ -898,6 +900,68 @@ MUTANTS: tuple[Mutant, ...] = (
            'chmod 600 "$log', 'chmod 644 "$log',
            "who ran what, from where, readable by every user of the host",
            ["tests/unit/test_runs.py::test_second_run_is_refused_naming_the_first_then_takes_it_once_the_first_ended"]),
+    mutant("compose: a service without the logging limits", "templates/compose.yaml.j2",
+       "    restart: always\n{{ logging_block.strip(\"\\n\") }}\n    volumes:\n      # The directory, not the Caddyfile",
+       "    restart: always\n    volumes:\n      # The directory, not the Caddyfile",
+       "the block forgotten on a service added later (here the edge): its log grows until the disk is full",
+       [f"{COMPOSE_LOGGING}::test_every_service_logs_to_json_file_with_the_settings_rotation"]),
+    mutant("compose: max-file from the wrong setting", "templates/compose.yaml.j2",
+       'max-file: "{{ s.log_max_files }}"', 'max-file: "5"',
+       "the default written in instead of the setting: log_max_files silently ignored",
+       [f"{COMPOSE_LOGGING}::test_every_service_logs_to_json_file_with_the_settings_rotation"]),
+    mutant("postgrest.conf: log-level fixed again", "templates/postgrest.conf.j2",
+       "log-level = {{ s.postgrest_log_level | conf }}", 'log-level = "error"',
+       "the setting declared but not rendered: no 401 is ever logged whatever the operator sets",
+       ["tests/contract/test_log_level.py::test_a_token_refused_for_its_signature_is_logged_from_warn_on",
+        f"{COMPOSE_LOGGING}::test_postgrest_log_level_is_rendered"]),
+    mutant("compose: the level not in PostgREST's environment", "templates/compose.yaml.j2",
+       "      PGRST_LOG_LEVEL: {{ s.postgrest_log_level | compose }}\n", "",
+       "'postgrest.conf has it and is reloaded': a changed level then never takes effect (a reload does not "
+       "apply log-level) until something else recreates the container",
+       ["tests/contract/test_log_level.py::test_a_token_refused_for_its_signature_is_logged_from_warn_on",
+        f"{COMPOSE_LOGGING}::test_postgrest_log_level_is_rendered"]),
+    mutant("settings: log_max_size takes any text", "postgrest_stack/settings/declared.py",
+       '_LOG_SIZE = re.compile(r"^[1-9][0-9]{0,5}[kmg]$")', '_LOG_SIZE = re.compile(r"^\\S+$")',
+       "'Docker will check it': a '10mb' then stops compose at the next container start",
+       ["tests/unit/test_settings_values.py::test_setting_value"]),
+    mutant("logs: sudo ignored", "tasks/fleet_logs.py",
+       "if key in CONNECTOR_ARGUMENT_KEYS and key not in _NOT_IN_COMMAND}",
+       "if key in CONNECTOR_ARGUMENT_KEYS and key not in _NOT_IN_COMMAND and not key.startswith('_sudo')}",
+       "the command run as the SSH user: a deploy user without docker access reads nothing",
+       [f"{LOGS_UNIT}::test_sudo_wraps_the_command_where_host_data_sets_it_as_pyinfra_does"]),
+    mutant("logs: --follow not passed on", "postgrest_stack/logs.py",
+       '        parts.append("-f")\n', "        pass\n",
+       "the flag parsed but not given to compose: --follow prints once and ends",
+       [f"{LOGS_UNIT}::test_the_host_runs_its_compose_logs_with_the_arguments_quoted"]),
+    mutant("logs: arguments not quoted", "postgrest_stack/logs.py",
+       "    run = f\"{compose} {' '.join(shlex.quote(part) for part in parts)}\"",
+       "    run = f\"{compose} {' '.join(parts)}\"",
+       "'the checks only let safe text through': a later, looser check (or a Request built elsewhere) then "
+       "reaches the host's shell",
+       [f"{LOGS_UNIT}::test_every_argument_is_quoted_even_past_the_checks"]),
+    mutant("logs: a host without the stack runs compose anyway", "postgrest_stack/logs.py",
+       'check = f"if [ ! -x {shlex.quote(script)} ]; then echo {missing} >&2; exit {NO_STACK}; fi; "',
+       'check = "true; "',
+       "the test dropped: the host's line is sh's 'not found', not which host lacks the stack",
+       [f"{LOGS_UNIT}::test_a_host_without_the_stack_says_so_in_one_line_and_exits_3"]),
+    mutant("logs: --since not checked", "postgrest_stack/logs.py",
+       "    if since is not None and not (_DURATION.match(since)",
+       "    if False and not (_DURATION.match(since)",
+       "'compose will refuse it': the refusal then comes once per host after connecting, not one line before",
+       [f"{LOGS_UNIT}::test_a_bad_argument_is_one_line_naming_it",
+        f"{LOGS_UNIT}::test_a_refused_argument_is_one_line_exit_2_and_no_host_is_connected"]),
+    mutant("logs: connect_all instead of each host alone", "tasks/fleet_logs.py",
+       "            reason = greenlet.get()\n",
+       "            reason = greenlet.get()\n            if reason is not None and 'key' in reason:\n"
+       "                raise RuntimeError(reason)\n",
+       "one host's missing key file stops every host's connection (as connect_all's greenlet.get() does)",
+       [f"{LOGS_UNIT}::test_each_unreachable_host_is_one_line_and_exit_1"]),
+    mutant("logs: --follow leaves compose running after Ctrl-C", "postgrest_stack/logs.py",
+       "    if not request.follow:\n        return check + \"exec \" + run\n",
+       "    if True:\n        return check + \"exec \" + run\n",
+       "the plain exec for --follow too: with no terminal, the host's compose logs -f outlives the session "
+       "until its next line fails to write",
+       [f"{LOGS_UNIT}::test_follow_stops_compose_when_the_session_s_stdin_closes"]),
 )
 
 
