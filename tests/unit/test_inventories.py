@@ -32,11 +32,25 @@ def test_roles_and_environment_settings(environment):
         assert values["auth0_domain"].startswith("example-tenant")
         assert values["jwks_url"] == f"https://{values['auth0_domain']}/.well-known/jwks.json"
         assert values["swagger_enabled"] is (environment == "staging")
-        assert values["public_api_url"].startswith("https://api.")
         if values["stack_role"] == "db":
             assert values["runs_db"] and not values["runs_api"] and values["db_bind"].startswith("10.")
         else:
+            assert values["public_api_url"].startswith("https://api")
             assert values["runs_api"] and not values["runs_db"] and values["db_host"].startswith("10.")
+
+
+def test_the_prod_example_serves_its_public_api_url_through_the_edge():
+    """Once DNS points at it, each prod api host answers on its public_api_url: the Caddy
+    edge serves that name with a certificate, PostgREST itself stays on loopback."""
+    api_hosts = {name: values for name, values in effective("inventories/prod.py").items() if values["runs_api"]}
+    assert len(api_hosts) == 2
+    for name, values in api_hosts.items():
+        assert values["tls_mode"] in ("acme", "internal"), name
+        assert values["public_hostname"], name
+        assert values["public_api_url"] == f"https://{values['public_hostname']}", name
+        assert values["postgrest_bind"] == "127.0.0.1", name
+        assert values["tls_mode"] != "acme" or values["acme_email"], name
+    assert len({values["public_hostname"] for values in api_hosts.values()}) == 2, "ACME needs a name per host"
 
 
 def test_settings_command_never_shows_secret_values():
