@@ -7,8 +7,8 @@ differs from it.
 
 Override per environment in group_data/<env>.py, per host in the inventory, or per run
 with ``pyinfra ... --data key=value``. A key that is neither a setting nor pyinfra's own
-(ssh_*, _sudo, ...) is refused. Secret values never live here: see README ("Secrets")
-and postgrest_stack/secrets.py.
+(ssh_*, _sudo, ...) is refused. Secret values never live here: see
+docs/settings.md ("Secrets") and postgrest_stack/secrets.py.
 """
 
 from postgrest_stack.secrets import SecretRef
@@ -68,10 +68,10 @@ jwks_fetch_timeout = 30
 # Accepts a shell command run on the controller.
 smoke_token_command = None
 # Controller command run once when a deploy.py or rotate_keys.py run fails, with the
-# one-line reason on its stdin (README: Day 2). E.g. ops/alert_webhook.py posting to a
-# chat or pager webhook. It runs on the controller with the run's environment, for an
-# invalid JWKS, a rollback, an unreachable host or any other failure; never on success
-# or no change.
+# one-line reason on its stdin (docs/operations.md: Alerts). E.g. ops/alert_webhook.py
+# posting to a chat or pager webhook. It runs on the controller with the run's
+# environment, for an invalid JWKS, a rollback, an unreachable host or any other
+# failure; never on success or no change.
 # Accepts a shell command run on the controller.
 alert_command = None
 
@@ -99,8 +99,8 @@ jwt_role_claim = "https://postgrest-demo.de/role"
 
 # --- Images ---------------------------------------------------------------------------
 # PostgREST's image, pinned; the default stays on v12.0.2, the one release the tests
-# run (README: Upgrading PostgREST). Each image a pinned tag ("name:tag") or digest
-# ("name@sha256:<64 hex>"); the name may start with a registry and port
+# run (docs/runbooks.md: Upgrading PostgREST). Each image a pinned tag ("name:tag") or
+# digest ("name@sha256:<64 hex>"); the name may start with a registry and port
 # ("localhost:5000/pg:15"). The PostgREST tag also decides the configuration rendered
 # for it (postgrest_stack/versions.py).
 # Accepts an image pinned by tag or digest (name:tag, name@sha256:<hex>), never
@@ -173,11 +173,11 @@ public_api_url = None
 # --- TLS edge -------------------------------------------------------------------------
 # HTTPS in front of PostgREST, by a Caddy edge: `off` (none), `acme` (certificates
 # from an ACME CA such as Let's Encrypt), `files` (tls_cert_file and tls_key_file) or
-# `internal` (Caddy's own CA). README: HTTPS. With any mode but off, the edge
-# publishes edge_http_port (a redirect) and edge_https_port on edge_bind, PostgREST
-# stays on loopback, and Swagger UI (if enabled) is served by the edge under /docs/.
-# `internal`: for tests and private networks; clients must trust the root in the
-# edge's /data volume.
+# `internal` (Caddy's own CA). docs/runbooks.md: HTTPS. With any mode but off, the
+# edge publishes edge_http_port (a redirect) and edge_https_port on edge_bind,
+# PostgREST stays on loopback, and Swagger UI (if enabled) is served by the edge under
+# /docs/. `internal`: for tests and private networks; clients must trust the root in
+# the edge's /data volume.
 # Accepts one of off, acme, files, internal.
 tls_mode = "off"
 # The API's DNS name: the edge's site and certificate name (tls_mode other than
@@ -261,8 +261,8 @@ db_anon_role = "api_anon"
 db_user_role = "api_user"
 # The NOLOGIN role that owns what migrations create (neither the superuser nor one of
 # PostgREST's roles). What a migration creates belongs to it; a migration grants to
-# db_anon_role and db_user_role what they may use (README: Your API). It must differ
-# from db_superuser, db_anon_role, db_user_role and 'authenticator'.
+# db_anon_role and db_user_role what they may use (docs/api.md). It must differ from
+# db_superuser, db_anon_role, db_user_role and 'authenticator'.
 # Accepts a lower-case SQL identifier (letters, digits, _), not a reserved SQL key
 # word, not starting with pg_.
 db_owner_role = "api_owner"
@@ -294,7 +294,7 @@ secrets_file = None
 # inject ...`), for those not in the environment. Run once per run in the project root
 # when the environment lacks a secret; its output is read into memory, never written.
 # A failure, a timeout (60 s) or no output stops the run without showing its output.
-# Examples per manager: README, Secrets.
+# Examples per manager: docs/settings.md, Secrets.
 # Accepts a shell command run on the controller.
 secrets_command = None
 # Generate missing secrets into secrets_file.

@@ -2,7 +2,8 @@
 
 - ``group_data/all.py``: the operator's documented home of every default, as pyinfra
   reads it (one assignment per setting, its documentation as comments);
-- the README's settings table (between the two marker lines).
+- the settings table of ``docs/settings.md`` (between the two marker lines), the
+  settings reference the README links to.
 
 ``python -m postgrest_stack settings-doc --write`` regenerates both; a unit test fails
 when either differs from what this module generates.
@@ -18,8 +19,8 @@ from . import PROJECT_ROOT
 from .settings import SETTINGS, Setting
 
 GROUP_DATA_ALL = PROJECT_ROOT / "group_data" / "all.py"
-README = PROJECT_ROOT / "README.md"
-TABLE_BEGIN = "<!-- settings table: generated from postgrest_stack/settings/declared.py by `python -m postgrest_stack settings-doc --write` -->"
+SETTINGS_MD = PROJECT_ROOT / "docs" / "settings.md"
+TABLE_BEGIN = "<!-- settings table: generated from postgrest_stack/settings/declared.py by `python -m postgrest_stack settings-doc --write`; do not edit by hand -->"
 TABLE_END = "<!-- end of settings table -->"
 WIDTH = 88
 
@@ -32,8 +33,8 @@ differs from it.
 
 Override per environment in group_data/<env>.py, per host in the inventory, or per run
 with ``pyinfra ... --data key=value``. A key that is neither a setting nor pyinfra's own
-(ssh_*, _sudo, ...) is refused. Secret values never live here: see README ("Secrets")
-and postgrest_stack/secrets.py.
+(ssh_*, _sudo, ...) is refused. Secret values never live here: see
+docs/settings.md ("Secrets") and postgrest_stack/secrets.py.
 """
 
 from postgrest_stack.secrets import SecretRef
@@ -80,8 +81,8 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def readme_default(setting: Setting) -> str:
-    """The README's default column for a setting."""
+def doc_default(setting: Setting) -> str:
+    """The settings table's default column for a setting."""
     if setting.default_doc:
         return setting.default_doc
     if setting.secret:
@@ -95,47 +96,48 @@ def readme_default(setting: Setting) -> str:
     return f"`{setting.default}`"
 
 
-def readme_rows() -> list[tuple[str, str, str, str]]:
-    """``(setting, default, accepts, what)`` per declared setting, as the README shows them."""
-    return [(f"`{s.name}`", readme_default(s), _cell(s.accepts), s.doc) for s in SETTINGS]
+def doc_rows() -> list[tuple[str, str, str, str]]:
+    """``(setting, default, accepts, what)`` per declared setting, as docs/settings.md shows them."""
+    return [(f"`{s.name}`", doc_default(s), _cell(s.accepts), s.doc) for s in SETTINGS]
 
 
-def readme_table() -> str:
+def doc_table() -> str:
     lines = ["| setting | default | accepts | what |", "|---|---|---|---|"]
-    lines += [f"| {' | '.join(row)} |" for row in readme_rows()]
+    lines += [f"| {' | '.join(row)} |" for row in doc_rows()]
     return "\n".join(lines) + "\n"
 
 
-def readme_with_table(readme: str) -> str:
-    """``readme`` with the text between the table markers replaced by :func:`readme_table`."""
-    begin, end = readme.find(TABLE_BEGIN), readme.find(TABLE_END)
+def doc_with_table(text: str, name: str = "docs/settings.md") -> str:
+    """``text`` (the file ``name``) with the text between the table markers replaced by
+    :func:`doc_table`."""
+    begin, end = text.find(TABLE_BEGIN), text.find(TABLE_END)
     if begin < 0 or end < begin:
-        raise ValueError(f"README.md has no settings table markers ({TABLE_BEGIN!r} ... {TABLE_END!r})")
-    return readme[:begin] + TABLE_BEGIN + "\n" + readme_table() + readme[end:]
+        raise ValueError(f"{name} has no settings table markers ({TABLE_BEGIN!r} ... {TABLE_END!r})")
+    return text[:begin] + TABLE_BEGIN + "\n" + doc_table() + text[end:]
 
 
 def _shown(path: Path) -> str:
     return str(path.relative_to(PROJECT_ROOT)) if path.is_relative_to(PROJECT_ROOT) else str(path)
 
 
-def stale(readme: Path = README, group_data_all_path: Path = GROUP_DATA_ALL) -> list[str]:
+def stale(doc: Path = SETTINGS_MD, group_data_all_path: Path = GROUP_DATA_ALL) -> list[str]:
     """The generated files that differ from the declaration."""
     out = []
-    text = readme.read_text(encoding="utf-8")
-    if readme_with_table(text) != text:
-        out.append(_shown(readme))
+    text = doc.read_text(encoding="utf-8")
+    if doc_with_table(text, _shown(doc)) != text:
+        out.append(_shown(doc))
     if group_data_all_path.read_text(encoding="utf-8") != group_data_all():
         out.append(_shown(group_data_all_path))
     return out
 
 
-def write(readme: Path = README, group_data_all_path: Path = GROUP_DATA_ALL) -> list[Path]:
+def write(doc: Path = SETTINGS_MD, group_data_all_path: Path = GROUP_DATA_ALL) -> list[Path]:
     """Regenerate what is stale; return the files written."""
     written = []
-    text = readme.read_text(encoding="utf-8")
-    if readme_with_table(text) != text:
-        readme.write_text(readme_with_table(text), encoding="utf-8")
-        written.append(readme)
+    text = doc.read_text(encoding="utf-8")
+    if doc_with_table(text, _shown(doc)) != text:
+        doc.write_text(doc_with_table(text, _shown(doc)), encoding="utf-8")
+        written.append(doc)
     if group_data_all_path.read_text(encoding="utf-8") != group_data_all():
         group_data_all_path.write_text(group_data_all(), encoding="utf-8")
         written.append(group_data_all_path)

@@ -5,7 +5,7 @@ Each entry of MUTANTS is one realistic bug that removes one guarantee of the sta
 exact text it replaces, the new text, why it is realistic, and the narrowest set of
 tests that should catch it). For each, this script applies the bug, runs those tests,
 and puts the file back: a mutant is *killed* when the tests fail, a *survivor* when
-they pass (a guarantee no test holds). Run by `make mutants` (README: Tests); not part
+they pass (a guarantee no test holds). Run by `make mutants` (docs/maintainers.md: Tests); not part
 of `make test`.
 
 The working tree is never edited: the bugs go into a copy of it under build/mutants/
@@ -381,8 +381,8 @@ MUTANTS: tuple[Mutant, ...] = (
            "a plain 'chmod 700': GNU chmod keeps a directory's setgid bit, so a directory made in a setgid parent "
            "reads 2700 on every probe and every deploy reports a change",
            ["tests/unit/test_files.py::test_a_directory_in_a_setgid_parent_gets_exactly_its_mode"]),
-    # --- the README's smoke_token_command (issue 19, 8)
-    mutant("README: client secret on curl's command line", "README.md",
+    # --- the smoke_token_command example (docs/runbooks.md) (issue 19, 8)
+    mutant("docs: client secret on curl's command line", "docs/runbooks.md",
            'printf %s \\"$SMOKE_SECRET\\" | curl -s https://TENANT/oauth/token -d grant_type=client_credentials '
            '-d client_id=... --data-urlencode client_secret@- -d audience=API',
            'curl -s https://TENANT/oauth/token -d grant_type=client_credentials -d client_id=... '
@@ -772,7 +772,7 @@ MUTANTS: tuple[Mutant, ...] = (
     mutant("Settings: a default of its own on the class", "postgrest_stack/settings/declared.py",
            "    health_timeout: int\n", "    health_timeout: int = 120\n",
            "a default added on the class 'for convenience': a second copy of SETTINGS' default that can drift "
-           "from group_data/all.py and the README",
+           "from group_data/all.py and docs/settings.md",
            ["tests/unit/test_settings_declaration.py::test_the_written_out_settings_class_follows_the_declaration"]),
     mutant("Settings.profile of the tested release", "postgrest_stack/settings/declared.py",
            "        return versions.profile(self.postgrest_version)\n",

@@ -2,7 +2,7 @@
 
   render INVENTORY [--host NAME] [--data k=v ...] --out DIR   files a host receives
   settings INVENTORY [--data k=v ...]                        effective settings per host (JSON)
-  settings-doc [--write | --check]                          the README settings table; --write
+  settings-doc [--write | --check]                          docs/settings.md's table; --write
                                                              regenerates it and group_data/all.py
   jwks check FILE_OR_URL [--canonical]                       exit 0 when usable; --canonical prints
                                                              the key file a deploy would push
@@ -94,7 +94,7 @@ def cmd_settings_doc(args) -> None:
             raise settings.SettingsError(f"out of date with the settings declaration: {', '.join(stale)}; "
                                          "run python -m postgrest_stack settings-doc --write")
         return
-    print(settings_doc.readme_table(), end="")
+    print(settings_doc.doc_table(), end="")
 
 
 def _warn(result: jwks.Jwks) -> None:
@@ -218,9 +218,9 @@ def build_parser() -> argparse.ArgumentParser:
     settings_cmd.add_argument("--data", action="append", default=[], metavar="KEY=VALUE")
     settings_cmd.set_defaults(func=cmd_settings)
 
-    doc_cmd = commands.add_parser("settings-doc", help="the README settings table, from the settings declaration")
+    doc_cmd = commands.add_parser("settings-doc", help="the settings table of docs/settings.md, from the settings declaration")
     mode = doc_cmd.add_mutually_exclusive_group()
-    mode.add_argument("--write", action="store_true", help="regenerate the README table and group_data/all.py")
+    mode.add_argument("--write", action="store_true", help="regenerate docs/settings.md's table and group_data/all.py")
     mode.add_argument("--check", action="store_true", help="exit 1 when either is out of date")
     doc_cmd.set_defaults(func=cmd_settings_doc)
 

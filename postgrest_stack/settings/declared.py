@@ -81,12 +81,12 @@ class Setting:
     type: Any  # the type of the Settings field (or of the value, for field=False)
     default: Any
     check: Check
-    doc: str  # one line: the README table's "what" and the comment in group_data/all.py
+    doc: str  # one line: docs/settings.md's table's "what" and the comment in group_data/all.py
     section: str
     required: bool = False
     secret: str | None = None  # the environment variable a secret comes from
     field: bool = True  # a field of Settings; False: read on the controller only
-    default_doc: str | None = None  # the README's default column when not the literal default
+    default_doc: str | None = None  # docs/settings.md's default column when not the literal default
     details: str = ""  # more explanation, in group_data/all.py only
 
     @property
@@ -141,7 +141,7 @@ SETTINGS: tuple[Setting, ...] = (
                     "rolls back to its previous keys."),
     Setting("alert_command", str | None, None, Command(),
             "Controller command run once when a deploy.py or rotate_keys.py run fails, with the one-line "
-            "reason on its stdin (README: Day 2).", "Key rotation", field=False, default_doc="none",
+            "reason on its stdin (docs/operations.md: Alerts).", "Key rotation", field=False, default_doc="none",
             details="E.g. ops/alert_webhook.py posting to a chat or pager webhook. It runs on the controller "
                     "with the run's environment, for an invalid JWKS, a rollback, an unreachable host or any "
                     "other failure; never on success or no change."),
@@ -163,7 +163,7 @@ SETTINGS: tuple[Setting, ...] = (
     # --- Images
     Setting("postgrest_image", str, "postgrest/postgrest:v12.0.2", Image(),
             "PostgREST's image, pinned; the default stays on v12.0.2, the one release the tests run "
-            "(README: Upgrading PostgREST).", "Images",
+            "(docs/runbooks.md: Upgrading PostgREST).", "Images",
             details='Each image a pinned tag ("name:tag") or digest ("name@sha256:<64 hex>"); the name may '
                     'start with a registry and port ("localhost:5000/pg:15"). The PostgREST tag also decides '
                     'the configuration rendered for it (postgrest_stack/versions.py).'),
@@ -210,7 +210,7 @@ SETTINGS: tuple[Setting, ...] = (
             "HTTPS in front of PostgREST, by a Caddy edge: `off` (none), `acme` (certificates from an ACME CA "
             "such as Let's Encrypt), `files` (tls_cert_file and tls_key_file) or `internal` (Caddy's own CA).",
             "TLS edge",
-            details="README: HTTPS. With any mode but off, the edge publishes edge_http_port (a redirect) and "
+            details="docs/runbooks.md: HTTPS. With any mode but off, the edge publishes edge_http_port (a redirect) and "
                     "edge_https_port on edge_bind, PostgREST stays on loopback, and Swagger UI (if enabled) is "
                     "served by the edge under /docs/. `internal`: for tests and private networks; clients must "
                     "trust the root in the edge's /data volume."),
@@ -270,7 +270,7 @@ SETTINGS: tuple[Setting, ...] = (
             "The NOLOGIN role that owns what migrations create (neither the superuser nor one of PostgREST's "
             "roles).", "Database",
             details="What a migration creates belongs to it; a migration grants to db_anon_role and "
-                    "db_user_role what they may use (README: Your API). It must differ from db_superuser, "
+                    "db_user_role what they may use (docs/api.md). It must differ from db_superuser, "
                     "db_anon_role, db_user_role and 'authenticator'."),
     Setting("migrations_dir", str, "migrations", Text("a folder path (relative paths are from the project root)",
                                                       _FOLDER),
@@ -296,7 +296,7 @@ SETTINGS: tuple[Setting, ...] = (
             "for those not in the environment.", "Secrets", field=False, default_doc="none",
             details="Run once per run in the project root when the environment lacks a secret; its output is "
                     "read into memory, never written. A failure, a timeout (60 s) or no output stops the run "
-                    "without showing its output. Examples per manager: README, Secrets."),
+                    "without showing its output. Examples per manager: docs/settings.md, Secrets."),
     Setting("generate_secrets", bool, False, Flag(), "Generate missing secrets into secrets_file.", "Secrets",
             field=False, default_doc="`false` (`true` for local)"),
     Setting("dev_signing_key", str | None, None, Text("a path (relative paths are from the project root)"),

@@ -1,4 +1,4 @@
-"""README's "Day 2" section: it explains every drift line `status` can print, the exit
+"""The "Day 2" section of docs/operations.md: it explains every drift line `status` can print, the exit
 statuses, the schedules shipped under ops/ and alert_command, and its sample report is
 what postgrest_stack/status.py prints."""
 
@@ -11,8 +11,8 @@ from tests.conftest import ROOT
 
 
 def day2() -> str:
-    text = (ROOT / "README.md").read_text().partition("\n## Day 2")[2].partition("\n## ")[0]
-    assert text, "README has no Day 2 section"
+    text = (ROOT / "docs" / "operations.md").read_text().partition("\n## Day 2")[2].partition("\n## ")[0]
+    assert text, "docs/operations.md has no Day 2 section"
     return text
 
 

@@ -419,11 +419,13 @@ def test_expiry_margin_is_fourteen_days():
     assert edge.EXPIRY_MARGIN == datetime.timedelta(days=14)
 
 
-def test_readme_runbook_and_troubleshooting_match_the_edge():
+def test_https_runbook_and_troubleshooting_match_the_edge():
     from tests.conftest import ROOT
 
-    readme = (ROOT / "README.md").read_text()
-    section = readme.split("## HTTPS: the Caddy edge (`tls_mode`)\n", 1)[1].split("\n## ", 1)[0]
+    runbooks = (ROOT / "docs" / "runbooks.md").read_text()
+    section = runbooks.split("## HTTPS: the Caddy edge (`tls_mode`)\n", 1)[1].split("\n## ", 1)[0]
+    troubleshooting = (ROOT / "docs" / "troubleshooting.md").read_text()
+    trouble = troubleshooting.split("## Troubleshooting HTTPS\n", 1)[1].split("\n## ", 1)[0]
     for step in ("1. **DNS**", "2. **Firewall**", "3. **Staging CA first**", "4. **Production**"):
         assert step in section
     assert settings.LETS_ENCRYPT_STAGING in section
@@ -433,6 +435,9 @@ def test_readme_runbook_and_troubleshooting_match_the_edge():
     gate, reload_edge = (templates / "bin/health-gate.j2").read_text(), (templates / "bin/reload-edge.j2").read_text()
     assert "did not answer a redirect (308)" in gate and "did not answer 200" in gate
     assert "reload-edge: caddy reload failed; the edge keeps its previous configuration" in reload_edge
+    for message in ("did not answer a redirect (308)", "did not answer 200",
+                    "reload-edge: caddy reload failed; the edge keeps its previous configuration"):
+        assert message in trouble, message
     assert "within 14 days: renew it before deploying" in section
     assert "max-age=31536000" in section and 'max-age=31536000"' in (templates / "Caddyfile.j2").read_text()
 

@@ -1,6 +1,6 @@
 """The one declaration of every setting, and each place derived from it.
 
-group_data/all.py, the README table, the Settings dataclass, resolve() and the
+group_data/all.py, docs/settings.md's table, the Settings dataclass, resolve() and the
 `settings` command must all agree with postgrest_stack.settings.SETTINGS.
 """
 
@@ -68,8 +68,8 @@ def test_group_data_all_values_are_the_declared_defaults():
             assert isinstance(value, SecretRef) and value.variable == setting.secret
 
 
-def readme_table_rows() -> list[tuple[str, ...]]:
-    text = (ROOT / "README.md").read_text()
+def doc_table_rows() -> list[tuple[str, ...]]:
+    text = (ROOT / "docs" / "settings.md").read_text()
     begin, end = text.index(settings_doc.TABLE_BEGIN), text.index(settings_doc.TABLE_END)
     lines = text[begin:end].splitlines()[1:]
     assert lines[0] == "| setting | default | accepts | what |" and lines[1] == "|---|---|---|---|"
@@ -80,10 +80,10 @@ def readme_table_rows() -> list[tuple[str, ...]]:
     return rows
 
 
-def test_readme_table_rows_match_the_declaration():
-    rows = readme_table_rows()
+def test_settings_doc_table_rows_match_the_declaration():
+    rows = doc_table_rows()
     assert [row[0] for row in rows] == [f"`{s.name}`" for s in SETTINGS]
-    assert rows == settings_doc.readme_rows(), "run python -m postgrest_stack settings-doc --write"
+    assert rows == settings_doc.doc_rows(), "run python -m postgrest_stack settings-doc --write"
     for row, setting in zip(rows, SETTINGS, strict=True):
         assert row[3] == setting.doc
         if setting.required:
@@ -92,13 +92,13 @@ def test_readme_table_rows_match_the_declaration():
 
 def test_settings_doc_check_passes_and_detects_drift(tmp_path):
     assert settings_doc.stale() == []
-    readme = tmp_path / "README.md"
-    readme.write_text((ROOT / "README.md").read_text().replace("| `db_port` | `5432` |", "| `db_port` | `5433` |"))
+    doc = tmp_path / "settings.md"
+    doc.write_text((ROOT / "docs" / "settings.md").read_text().replace("| `db_port` | `5432` |", "| `db_port` | `5433` |"))
     all_py = tmp_path / "all.py"
     all_py.write_text(settings_doc.group_data_all().replace('db_name = "app"', 'db_name = "shop"'))
-    assert settings_doc.stale(readme, all_py) == [str(readme), str(all_py)]
-    assert settings_doc.write(readme, all_py) == [readme, all_py]
-    assert settings_doc.stale(readme, all_py) == []
+    assert settings_doc.stale(doc, all_py) == [str(doc), str(all_py)]
+    assert settings_doc.write(doc, all_py) == [doc, all_py]
+    assert settings_doc.stale(doc, all_py) == []
 
 
 def test_settings_dataclass_fields_are_the_declared_ones():
@@ -184,11 +184,11 @@ def test_secret_variables_come_from_the_declaration():
     assert SETTINGS_BY_NAME["postgres_password"].secret == "STACK_POSTGRES_PASSWORD"
 
 
-def test_settings_doc_command_prints_the_readme_table_and_checks_it():
+def test_settings_doc_command_prints_the_settings_table_and_checks_it():
     env = {k: v for k, v in os.environ.items() if not k.startswith("STACK_")}
     shown = subprocess.run([sys.executable, "-m", "postgrest_stack", "settings-doc"], cwd=ROOT, capture_output=True,
                            text=True, timeout=60, env=env)
-    assert shown.returncode == 0 and shown.stdout == settings_doc.readme_table()
+    assert shown.returncode == 0 and shown.stdout == settings_doc.doc_table()
     checked = subprocess.run([sys.executable, "-m", "postgrest_stack", "settings-doc", "--check"], cwd=ROOT,
                              capture_output=True, text=True, timeout=60, env=env)
     assert checked.returncode == 0, checked.stderr

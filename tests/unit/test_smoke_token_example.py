@@ -1,4 +1,4 @@
-"""The README's `smoke_token_command` example keeps the Auth0 client secret off every
+"""The `smoke_token_command` example of docs/runbooks.md keeps the Auth0 client secret off every
 command line (where `ps` shows it to each user of the controller), and still works: run
 for real by the shell rotate_keys.py uses, with the real curl, against a local token
 endpoint."""
@@ -27,8 +27,8 @@ BUILTINS = {"printf", "echo", "read", "export"}
 
 
 def example() -> str:
-    """The command of the README's example, as the Python string group_data would hold."""
-    found = re.findall(r'`smoke_token_command = ("(?:[^"\\]|\\.)*")`', (ROOT / "README.md").read_text())
+    """The command of the runbook's example, as the Python string group_data would hold."""
+    found = re.findall(r'`smoke_token_command = ("(?:[^"\\]|\\.)*")`', (ROOT / "docs" / "runbooks.md").read_text())
     assert len(found) == 1, found
     return ast.literal_eval(found[0])
 
