@@ -3,7 +3,7 @@ first, before the inventory is loaded or a host is connected.
 
 For a run of deploy.py or rotate_keys.py:
 - a failing run sends its one-line reason to the hosts' `alert_command` once, when the
-  run ends (tasks/alerting.py; README: Day 2);
+  run ends (tasks/alerting.py; docs/operations.md: Alerts);
 - a `--limit` that matches no host stops the run, non-zero (tasks/limit_guard.py);
 - each host's audit line gets the run's outcome before pyinfra disconnects (tasks/runlock.py).
 Other pyinfra commands are left alone.

@@ -11,5 +11,5 @@ swagger_bind = "127.0.0.1"
 db_host = "10.0.2.10"
 secrets_file = "secrets/staging.env"
 # The hosts' login (inventories/staging.py sets ssh_user "deploy") is not root: every
-# command runs through passwordless sudo (see README, "Host account").
+# command runs through passwordless sudo (see docs/runbooks.md, "Host account").
 _sudo = True

@@ -51,7 +51,7 @@ LENGTH = (16, 128)
 #: character but those in :data:`REFUSED`.
 ALPHABET = frozenset(chr(c) for c in range(0x21, 0x7F)) - set("$'\"")
 
-#: Printable ASCII characters refused, and why (the README's Secrets section says the same).
+#: Printable ASCII characters refused, and why (docs/settings.md's Secrets section says the same).
 REFUSED = {
     " ": "space: a .env value ends at whitespace before '#', and Compose trims it",
     "$": "Compose v2 expands $NAME in .env while v1 keeps it, so the two would log in with different passwords",
@@ -139,7 +139,7 @@ def _check_value(name: str, where: str, value: str) -> str:
         if character not in ALPHABET:
             raise SettingsError(f"secret '{name}' ({where}) contains {_describe(character)}: a secret is "
                                 f"{LENGTH[0]}-{LENGTH[1]} printable ASCII characters but space $ ' \" "
-                                "(README: Secrets)")
+                                "(docs/settings.md: Secrets)")
     if not LENGTH[0] <= len(value) <= LENGTH[1]:
         raise SettingsError(f"secret '{name}' ({where}) is {len(value)} characters long: it must be "
                             f"{LENGTH[0]}-{LENGTH[1]} (openssl rand -base64 32 gives 44)")

@@ -26,7 +26,7 @@ DEPLOY = "deploy.py"
 ROTATE = "rotate_keys.py"
 
 EXIT_OK, EXIT_DRIFT, EXIT_UNKNOWN = 0, 1, 2
-#: Every kind of drift line (README, "Day 2", explains each).
+#: Every kind of drift line (docs/operations.md, "Day 2", explains each).
 DRIFT_KINDS = ("docker", "directory", "file", "sql", "migrations", "service", "image", "ready", "keys", "loaded")
 
 

@@ -1,7 +1,7 @@
 """The checkers, one per kind of value a setting takes, and the error they raise.
 
 Each checker is an instance of :class:`Check` named in the declaration
-(:mod:`postgrest_stack.settings.declared`); its ``accepts`` is shown in the README's
+(:mod:`postgrest_stack.settings.declared`); its ``accepts`` is shown in docs/settings.md's
 settings table and in group_data/all.py, and every refusal is one line naming the
 setting. The URI grammar they rely on is in :mod:`postgrest_stack.settings.uri`.
 """
@@ -86,7 +86,7 @@ RESERVED_ROLE_NAMES = frozenset({"public", "none"})
 # --- Checkers: one per kind of value -----------------------------------------------------
 # Each takes (setting name, value given), returns the value to use, or raises SettingsError
 # with one line naming the setting and what it accepts (``accepts``, also shown in the
-# README table and group_data/all.py).
+# docs/settings.md's table and group_data/all.py).
 
 
 class Check:

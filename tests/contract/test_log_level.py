@@ -4,7 +4,7 @@ PostgREST is started as the container starts it: the rendered postgrest.conf (it
 ``log-level``) and the environment compose.yaml gives the postgrest service
 (``PGRST_LOG_LEVEL``). A token refused for its signature (401) is logged from ``warn``
 on (with every 4xx answer), never at the default ``error`` (5xx only); ``info`` logs
-every request, 200s too. The README's "Logs" section says so from this test.
+every request, 200s too. docs/operations.md's "Logs" section says so from this test.
 
 A reload (SIGUSR2, what a postgrest.conf change triggers) does not apply a new
 ``log-level``: that is why compose.yaml carries the level too, so that a change
