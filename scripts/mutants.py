@@ -962,6 +962,25 @@ MUTANTS: tuple[Mutant, ...] = (
        "the plain exec for --follow too: with no terminal, the host's compose logs -f outlives the session "
        "until its next line fails to write",
        [f"{LOGS_UNIT}::test_follow_stops_compose_when_the_session_s_stdin_closes"]),
+    # --- the prod example serves its public_api_url (issue 23, 8)
+    mutant("prod example: both api hosts under one ACME name", "inventories/prod.py",
+           '"public_hostname": "api-2.prod.example.com"', '"public_hostname": "api-1.prod.example.com"',
+           "one shared public name for two hosts each asking Let's Encrypt for it: the HTTP challenge lands on "
+           "either host, so issuance fails on one of them",
+           ["tests/unit/test_inventories.py::test_the_prod_example_serves_its_public_api_url_through_the_edge"]),
+    mutant("prod example: api hosts without the edge", "inventories/prod.py",
+           '("api-1.prod.example.com", {"ssh_user": "deploy", "tls_mode": "acme",',
+           '("api-1.prod.example.com", {"ssh_user": "deploy", "tls_mode": "off",',
+           "the example as before: PostgREST on loopback with no edge, while public_api_url names a public "
+           "https origin nobody serves",
+           ["tests/unit/test_inventories.py"]),
+    # --- the settings table lives in docs/settings.md (issue 23, 8)
+    mutant("settings-doc checks the README again", "postgrest_stack/settings_doc.py",
+           'SETTINGS_MD = PROJECT_ROOT / "docs" / "settings.md"', 'SETTINGS_MD = PROJECT_ROOT / "README.md"',
+           "the generator's target left on the old page: --check and --write look for the table where it no "
+           "longer is",
+           ["tests/unit/test_settings_declaration.py::test_settings_doc_check_passes_and_detects_drift",
+            "tests/unit/test_settings_declaration.py::test_settings_doc_command_prints_the_settings_table_and_checks_it"]),
 )
 
 
