@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,7 @@ from pathlib import Path
 import docker
 import requests
 
+from postgrest_stack import runs
 from tests.conftest import ROOT
 from tests.harness.ports import free_port
 from tests.harness.sshd import SshdHost
@@ -176,7 +178,21 @@ def run_pyinfra(targets: list, script: str, *extra: str, env: dict | None = None
         args += ["--data", f"{key}={value}"]
     done = subprocess.run(args, cwd=ROOT, env=_environment(targets, env), capture_output=True, text=True, timeout=600,
                           stdin=subprocess.DEVNULL)
+    wait_for_run_end(targets)
     return Run(done.returncode, done.stdout + done.stderr)
+
+
+def wait_for_run_end(targets: list, seconds: float = 10) -> None:
+    """Each host's run lock is let go, and the run's audit line written, by a holder that
+    sees the run's SSH session end (tasks/runlock.py): shortly after pyinfra exits. Wait
+    for it, so what a test looks at next is the finished host."""
+    deadline = time.monotonic() + seconds
+    for target in targets:
+        app_dir = getattr(target, "data", {}).get("app_dir")
+        lock = Path(runs.lock_file(app_dir)) if app_dir else None
+        while (lock is not None and lock.exists() and time.monotonic() < deadline
+               and subprocess.run(["flock", "-n", str(lock), "true"]).returncode != 0):
+            time.sleep(0.1)
 
 
 def bearer(token: str) -> dict:
