@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from postgrest_stack import signing_keys
+from tasks import runlock
 from tests.e2e.harness import Target, bearer, deployed, run_pyinfra, run_status
 from tests.harness.auth0 import Tenant
 from tests.harness.load import RequestLoop
@@ -158,7 +159,7 @@ def test_unreachable_second_host(hosts, tenant):
         b.sshd.start()
     rerun = rotate(hosts, smoke_token_command=smoke_command(tenant, "k4")).check()
     assert "[rot-a] keys unchanged" in rerun.output
-    assert rerun.changed == ["Rotate signing keys, one host at a time"]
+    assert rerun.changed == [runlock.MARK_OPERATION, "Rotate signing keys, one host at a time"]
     assert status(b, token(tenant, "k4")) == 200
     assert key_files(hosts) == [tenant.key_file()] * 2
 
@@ -179,7 +180,7 @@ def test_a_rotation_stopped_after_its_write_is_finished_by_the_next_run(hosts, t
     assert report.returncode == 1 and "drift: loaded state/jwks.json" in report.output, report.output
 
     run = rotate(hosts, smoke_token_command=smoke_command(tenant, "k1")).check()
-    assert run.changed == ["Rotate signing keys, one host at a time"]
+    assert run.changed == [runlock.MARK_OPERATION, "Rotate signing keys, one host at a time"]
     assert status(a, token(tenant, "k1")) == 200 and status(b, token(tenant, "k1")) == 200
     assert (a.app_dir / "postgrest/jwks.json.prev").read_bytes() == old
     assert key_files(hosts) == [tenant.key_file()] * 2
