@@ -112,7 +112,7 @@ def _postgrest_version(image: str, given: str | None) -> str:
                             f"(supported: {versions.SUPPORTED_TEXT})")
     if from_tag.line is None:
         raise SettingsError(f"setting 'postgrest_image' names PostgREST {from_tag}, which this stack has no "
-                            f"configuration for (supported: {versions.SUPPORTED_TEXT})")
+                            f"configuration for ({versions.unsupported_fix(from_tag)})")
     return str(from_tag)
 
 
