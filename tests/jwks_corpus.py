@@ -122,6 +122,9 @@ def refused_cases() -> dict[str, tuple[bytes, str]]:
     return {
         "HTML page": (b"<!DOCTYPE html><html><body>Login</body></html>", "HTML"),
         "truncated JSON": (good_bytes[: len(good_bytes) // 2], "not valid JSON"),
+        # issue 23.7: was "not valid JSON (...); truncated?"
+        "UTF-8 byte order mark": (b"\xef\xbb\xbf" + good_bytes,
+                                  "starts with a UTF-8 byte order mark, which JSON forbids: save it without one"),
         "empty file": (b"", "empty"),
         "newline only": (b"\n", "empty"),
         "empty key set": (b'{"keys": []}', "key set is empty"),
