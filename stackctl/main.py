@@ -63,11 +63,22 @@ def _parse_ttl(text: str) -> int:
     return int(match.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
 
 
+def _unwritable(option: str, error: OSError) -> settings.SettingsError:
+    """An --out the controller cannot write to, as one line naming the path and the fix
+    (an OSError would otherwise end the command with a traceback)."""
+    where = error.filename or option
+    return settings.SettingsError(f"{option}: cannot write {where}: {error.strerror or error}; "
+                                  "give a path in a directory you can write to")
+
+
 def cmd_render(args) -> None:
     host = one_host(args.inventory, parse_data_args(args.data), args.host)
     resolved = settings.resolve(host.data, origin=host.origin, runner_keys=pyinfra_keys())
     files = render.render(resolved, secrets.load(host.data))
-    render.write_tree(files, Path(args.out))
+    try:
+        render.write_tree(files, Path(args.out))
+    except OSError as error:
+        raise _unwritable(f"--out {args.out}", error) from None
     for relative in sorted(files):
         print(relative)
 
@@ -112,7 +123,10 @@ def cmd_jwks_check(args) -> None:
 
 
 def cmd_jwks_fetch(args) -> None:
-    result = jwks.fetch_to_file(args.url, Path(args.out))
+    try:
+        result = jwks.fetch_to_file(args.url, Path(args.out))
+    except OSError as error:
+        raise _unwritable(f"--out {args.out}", error) from None
     _warn(result)
     print(f"wrote {args.out}: {len(result.kids)} key(s): {', '.join(result.kids)}")
 
