@@ -3,6 +3,8 @@ the fix, with no traceback and nothing done before it."""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.jwks_corpus import auth0_jwks, dumps
 from tests.unit.test_cli import ENV, cli
 
@@ -30,3 +32,30 @@ def test_jwks_fetch_to_an_unwritable_out_is_one_line(tmp_path):
     line = one_line(done.stderr)
     assert line.startswith("error: --out /proc/nope/jwks.json: cannot write /proc/nope")
     assert line.endswith("give a path in a directory you can write to")
+
+
+def _token(tmp_path, *args):
+    """`token` for the local inventory with its dev key (and key set) under ``tmp_path``."""
+    key = tmp_path / "keys" / "dev-signing-key.pem"
+    return cli("token", "inventories/local.py", "--data", f"dev_signing_key={key}", *args)
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--ttl", "5y"], "error: --ttl '5y': expected a lifetime of at least one second, e.g. 3600, 30m, 1h, 1d"),
+    (["--ttl", "0"], "error: --ttl '0': expected a lifetime of at least one second, e.g. 3600, 30m, 1h, 1d"),
+    (["--ttl", "0h"], "error: --ttl '0h': expected a lifetime of at least one second, e.g. 3600, 30m, 1h, 1d"),
+    (["--role", "bad role!"], "error: --role 'bad role!': expected a database role such as api_user "
+                              "(lower-case letters, digits and _, not a reserved word)"),
+    (["--role", "select"], "error: --role 'select': expected a database role such as api_user"),
+])
+def test_token_refuses_bad_arguments_before_creating_the_dev_key(tmp_path, args, message):
+    done = _token(tmp_path, *args)
+    assert done.returncode == 1 and done.stdout == ""
+    assert one_line(done.stderr).startswith(message)
+    assert not (tmp_path / "keys").exists()  # nothing created before the refusal
+
+
+def test_token_with_good_arguments_creates_the_dev_key(tmp_path):
+    done = _token(tmp_path, "--role", "api_user", "--ttl", "1m")
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "keys" / "dev-signing-key.pem").exists()
