@@ -159,6 +159,8 @@ def _assigned_names(path: Path) -> set[str]:
 
     def visit(body):
         for node in body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.add(node.name)  # pyinfra keeps these as group data too
             for target in targets(node):
                 for leaf in ast.walk(target):
                     if isinstance(leaf, ast.Name):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
+import types
 from typing import Any, Callable, Mapping
 
 from .. import versions
@@ -23,13 +24,21 @@ from .uri import EXTERNAL_DB
 
 # --- Keys that are not settings ----------------------------------------------------------
 
+def _is_code(value: Any) -> bool:
+    return isinstance(value, (type, types.FunctionType, types.BuiltinFunctionType, types.ModuleType))
+
+
 def check_keys(data: Mapping[str, Any], origin: Callable[[str], str] | None = None,
                runner_keys: frozenset[str] = frozenset()) -> None:
     """Refuse keys that are neither settings nor the runner's own (``runner_keys``: the data
     keys pyinfra itself reads, tasks.host_data.pyinfra_keys): one line per run naming
     each, where it came from (``origin(key)``) and the closest known key."""
     known = set(SETTINGS_BY_NAME) | runner_keys
-    unknown = [key for key in data if key not in known]
+    # A function, class or module defined in a group_data file is a helper, not data:
+    # pyinfra keeps every top-level name of the file but the imported ones
+    # (pyinfra_cli.inventory._get_group_data), so a `def helper()` arrives here; no
+    # setting's value is ever one, so such keys are left alone.
+    unknown = [key for key in data if key not in known and not _is_code(data[key])]
     if not unknown:
         return
     lines = []

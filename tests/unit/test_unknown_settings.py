@@ -124,3 +124,29 @@ def test_data_strings_for_numbers_and_booleans_are_accepted():
     assert done.returncode == 0, done.stderr
     assert '"postgrest_port": 8000' in done.stdout and '"health_timeout": 30' in done.stdout
     assert '"swagger_enabled": true' in done.stdout
+
+
+def test_helpers_defined_in_a_group_data_file_are_not_settings(tmp_path):
+    """Issue 23.7: pyinfra keeps a group_data file's `def helper()` (and classes) as group
+    data; they are code, not data, and were refused as unknown settings of the inventory."""
+    (tmp_path / "group_data").mkdir()
+    (tmp_path / "group_data" / "web.py").write_text(
+        "def helper(port):\n    return port + 1\n\nclass Ports:\n    api = 3000\n\npostgrest_port = helper(2999)\n")
+    inventory = tmp_path / "inventory.py"
+    inventory.write_text('web = [("h1", {"ssh_user": "deploy"})]\n')
+    done = cli("settings", str(inventory), "--data", "auth0_domain=t.example.com", "--data", "jwt_audience=x")
+    assert done.returncode == 0, done.stderr
+    assert '"postgrest_port": 3000' in done.stdout
+    # A data typo beside them is still refused, and only it.
+    (tmp_path / "group_data" / "web.py").write_text("def helper():\n    return 1\n\nswager_enabled = True\n")
+    done = cli("settings", str(inventory), "--data", "auth0_domain=t.example.com", "--data", "jwt_audience=x")
+    assert (done.returncode, done.stderr) == (1, f"error: unknown setting 'swager_enabled' ({tmp_path}/group_data/"
+                                                 "web.py); did you mean 'swagger_enabled'?\n")
+
+
+def test_a_function_is_not_an_unknown_key_but_a_setting_given_one_is_refused(data):
+    def helper():
+        return 1
+    settings.resolve(dict(data, helper=helper, Helper=type("Helper", (), {}), os=os))
+    with pytest.raises(settings.SettingsError, match="setting 'postgrest_port'"):
+        settings.resolve(dict(data, postgrest_port=helper))
