@@ -36,8 +36,9 @@ def test_jwks_fetch_to_an_unwritable_out_is_one_line(tmp_path):
 
 def _token(tmp_path, *args):
     """`token` for the local inventory with its dev key (and key set) under ``tmp_path``."""
-    key = tmp_path / "keys" / "dev-signing-key.pem"
-    return cli("token", "inventories/local.py", "--data", f"dev_signing_key={key}", *args)
+    keys = tmp_path / "keys"
+    return cli("token", "inventories/local.py", "--data", f"dev_signing_key={keys / 'dev-signing-key.pem'}",
+               "--data", f"jwks_url={keys / 'dev-jwks.json'}", *args)
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -58,4 +59,4 @@ def test_token_refuses_bad_arguments_before_creating_the_dev_key(tmp_path, args,
 def test_token_with_good_arguments_creates_the_dev_key(tmp_path):
     done = _token(tmp_path, "--role", "api_user", "--ttl", "1m")
     assert done.returncode == 0, done.stderr
-    assert (tmp_path / "keys" / "dev-signing-key.pem").exists()
+    assert sorted(p.name for p in (tmp_path / "keys").iterdir()) == ["dev-jwks.json", "dev-signing-key.pem"]
