@@ -23,6 +23,7 @@ from tasks.stack import apply_stack, health_gate, record_loaded
 
 try:
     settings, secrets = controller.host_settings_and_secrets(host)
+    controller.check_db_addresses(host.state)  # every host's db_host, before any host is touched
     jwks = controller.jwks_once(settings)
     files = planning.with_jwks(render.render(settings, secrets), jwks.canonical)
     carried = controller.images_once(settings)  # image_source = controller: exported here, once per run

@@ -87,6 +87,10 @@ def validate(raw: bytes, source: str) -> Jwks:
         raise JwksError(f"{source}: larger than {MAX_BYTES // 1024} KiB, not a JWKS")
     if not raw.strip():
         raise JwksError(f"{source}: empty, not a JWKS")
+    if raw.startswith(b"\xef\xbb\xbf"):
+        # JSON forbids a byte order mark (RFC 8259 section 8.1) and a tenant never sends
+        # one: an editor added it. Refused by name, not as "not valid JSON; truncated?".
+        raise JwksError(f"{source}: starts with a UTF-8 byte order mark, which JSON forbids: save it without one")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:

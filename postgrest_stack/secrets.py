@@ -72,8 +72,12 @@ def secrets_path(data: Mapping[str, Any]) -> Path | None:
     return project_path(name) if name else None
 
 
-def load(data: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Return ``{setting name: value}`` for every secret, or raise SettingsError."""
+def load(data: Mapping[str, Any], environ: Mapping[str, str] | None = None, *,
+         missing_ok: bool = False) -> dict[str, str]:
+    """Return ``{setting name: value}`` for every secret, or raise SettingsError.
+
+    ``missing_ok`` (status, read-only): the secrets that are there, none generated; a
+    missing one is left out instead of refused (a bad value or file still is)."""
     environ = os.environ if environ is None else environ
     for name, variable in SECRET_VARIABLES.items():
         given = data.get(name)
@@ -97,6 +101,8 @@ def load(data: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> d
         if name not in found and other.get(variable):
             found[name] = _check_value(name, f"{variable} in {source}", other[variable])
     missing = [name for name in SECRET_VARIABLES if name not in found]
+    if missing_ok:
+        return {name: found[name] for name in SECRET_VARIABLES if name in found}
     if missing and data.get("generate_secrets") and path:
         generated = {name: random_source.token_urlsafe(24) for name in missing}
         _append(path, {SECRET_VARIABLES[n]: v for n, v in generated.items()})

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from . import compare, loaded, migrations
-from .layout import JWKS_FILE, RenderedFile
+from .layout import JWKS_FILE, SQL_DIR, RenderedFile
 from .probe import HostState
 from .settings import Settings
 
@@ -78,6 +78,9 @@ class HostReport:
     drift: list[Drift] = field(default_factory=list)
     #: ``last run: TIME user@host SCRIPT RESULT`` from the host's audit.log (runs.last_run); None: no run recorded.
     last_run: str | None = None
+    #: Checks left out because the controller lacks a secret they need (one line each);
+    #: not drift: the verdict and the exit status are those of what was compared.
+    skipped: list[str] = field(default_factory=list)
 
     @property
     def checked(self) -> bool:
@@ -101,7 +104,7 @@ class HostReport:
             "docker": self.docker or None, "engine_version": self.engine_version,
             "compose_version": self.compose_version, "services": self.services, "ready": self.ready,
             "kids": self.kids, "tenant": self.tenant, "migrations": self.migrations,
-            "last_run": self.last_run,
+            "last_run": self.last_run, "skipped": self.skipped,
             "drift": [{"kind": d.kind, "subject": d.subject, "detail": d.detail, "fix": d.fix} for d in self.drift],
         }
 
@@ -157,14 +160,20 @@ def _ledger_lines(report: HostReport, settings: Settings, files: dict[str, Rende
 
 
 def host_report(name: str, settings: Settings, files: dict[str, RenderedFile], state: HostState,
-                tenant: TenantKeys, ledger: list[migrations.Applied] | None = None) -> HostReport:
+                tenant: TenantKeys, ledger: list[migrations.Applied] | None = None,
+                unknown: dict[str, str] | None = None) -> HostReport:
     """Compare one probed host with what ``render`` and the tenant's keys say it should hold.
 
     ``files`` is render's output, plus the tenant's canonical key file where PostgREST
     runs (plan.with_jwks) when the tenant's key set was read; without it the key file
     and the kids are not compared (``tenant.error`` says why). ``ledger``: the database's
     ledger rows, read when its digest differs from the folder's (None: not read).
+    ``unknown``: {rendered file: why its content is not known} (a secret the controller
+    lacks: ``files`` then hold a stand-in for it): such a file's content, the SQL digest
+    and the load records that include it are not compared, each left out with one line
+    in ``skipped``; its presence, mode and owner still are.
     """
+    unknown = unknown or {}
     report = HostReport(name, role=settings.stack_role, docker=state.docker, engine_version=state.engine_version,
                         compose_version=state.compose_version, runs_api=settings.runs_api, tenant=tenant.url)
     report.services = {service: {"image": s.image, "image_id": s.image_id or None, "status": s.status,
@@ -179,6 +188,12 @@ def host_report(name: str, settings: Settings, files: dict[str, RenderedFile], s
     for difference in compare.diff(files, state):
         if state.docker != "running" and difference.kind in engine_kinds:
             continue
+        if _depends_on_unknown(difference, files, unknown):
+            continue
+        if difference.kind == "file" and difference.subject in unknown and difference.code == "content and attributes":
+            # Only the mode or owner is known drift: drop the stand-in's "content differs".
+            difference = compare.Difference("file", difference.subject, "attributes",
+                                            difference.detail.partition("; ")[2])
         if difference.kind in ("service", "image", "ready") and not ledger_done:
             ledger_done = _ledger_lines(report, settings, files, state, ledger)
         if difference.kind == "file" and difference.subject == JWKS_FILE and tenant.error:
@@ -197,6 +212,7 @@ def host_report(name: str, settings: Settings, files: dict[str, RenderedFile], s
         _ledger_lines(report, settings, files, state, ledger)
     if state.docker == "running" and settings.runs_api:
         report.ready = state.ready
+    report.skipped = _skipped(files, unknown, state)
 
     if settings.runs_api and JWKS_FILE in state.paths:
         report.kids = list(state.jwks_kids)  # the probe reads the key file (public keys only)
@@ -212,6 +228,34 @@ def host_report(name: str, settings: Settings, files: dict[str, RenderedFile], s
                 drift.append(Drift("keys", "extra", f"the host serves {', '.join(extra)}, "
                                                     "the tenant no longer publishes it", ROTATE))
     return report
+
+
+def _depends_on_unknown(difference: compare.Difference, files: dict[str, RenderedFile],
+                        unknown: dict[str, str]) -> bool:
+    """A difference that only says an unknown file's stand-in differs (a missing file or
+    a wrong mode or owner is still known drift)."""
+    if not unknown:
+        return False
+    if difference.kind == "file":
+        return difference.subject in unknown and difference.code == "content"
+    if difference.kind == "loaded":
+        return any(name in unknown for name in loaded.sources(difference.subject, files))
+    if difference.kind == "sql":
+        return any(name in unknown for name in files if name.startswith(f"{SQL_DIR}/"))
+    return False
+
+
+def _skipped(files: dict[str, RenderedFile], unknown: dict[str, str], state: HostState) -> list[str]:
+    """One line per check left out for a lack of secrets."""
+    lines = [f"file {name}: not compared: {why}" for name, why in sorted(unknown.items()) if name in files]
+    for record in sorted(loaded.RECORDS):
+        names = [name for name in loaded.sources(record, files) if name in unknown]
+        if names and loaded.sources(record, files):
+            lines.append(f"loaded {record}: not compared: it records {', '.join(names)}")
+    if state.docker == "running" and any(name in unknown for name in files if name.startswith(f"{SQL_DIR}/")):
+        lines.append("sql digest: not compared: the applied SQL includes "
+                     + ", ".join(sorted(name for name in unknown if name.startswith(f"{SQL_DIR}/"))))
+    return lines
 
 
 def unreachable(name: str, reason: str, role: str = "") -> HostReport:
@@ -263,10 +307,13 @@ class FleetReport:
             if tenant.error:
                 parts.append(f"tenant keys unknown ({tenant.error})")
         word = {EXIT_OK: "ok", EXIT_DRIFT: "drift", EXIT_UNKNOWN: "unknown"}[self.exit_code]
+        skipped = sum(len(h.skipped) for h in self.hosts)
+        # Said on the verdict line too, so an ok that compared less is never read as a full one.
+        left_out = f"; {skipped} check{'s' if skipped != 1 else ''} skipped for lack of secrets" if skipped else ""
         if not parts:
             kids = sorted({kid for t in self.tenants for kid in t.kids})
-            return f"ok: {total} of {total} hosts match render and the tenant's keys [{', '.join(kids)}]"
-        return f"{word}: {'; '.join(parts)}; {len(matching)} of {total} hosts match"
+            return f"ok: {total} of {total} hosts match render and the tenant's keys [{', '.join(kids)}]{left_out}"
+        return f"{word}: {'; '.join(parts)}; {len(matching)} of {total} hosts match{left_out}"
 
     def as_json(self) -> dict:
         return {
@@ -312,4 +359,6 @@ def _host_lines(host: HostReport) -> list[str]:
         lines.append(f"    {service:<10} {seen['image']}  {image_id}  {state}")
     for drift in host.drift:
         lines.append(f"    drift: {drift.line}")
+    for skipped in host.skipped:
+        lines.append(f"    skipped: {skipped}")
     return lines

@@ -104,11 +104,24 @@ def release_of_tag(tag: str | None) -> Release | None:
     return parse_release(match["version"]) if match else None
 
 
+def unsupported_fix(release: Release) -> str:
+    """What to write instead of ``release`` (of no supported line), for the end of a refusal.
+
+    A 14+ release written the old MAJOR.MINOR.PATCH way (``16.2.0``) names no release at
+    all, yet reads as "16.x": say it is numbered MAJOR.PATCH and which one was meant."""
+    numbers = release.numbers
+    if len(numbers) == 3 and numbers[0] >= 14 and numbers[2] == 0:
+        meant = Release(numbers[:2])
+        if meant.line is not None:
+            return (f"PostgREST numbers its releases MAJOR.PATCH from 14.0 on: write {meant}, not {release}")
+    return f"supported: {SUPPORTED_TEXT}"
+
+
 def supported(release: Release) -> Release:
     """``release`` when this stack has a configuration for its line, else VersionError."""
     if release.line is None:
         raise VersionError(f"PostgREST {release} is not a version this stack renders a configuration for "
-                           f"(supported: {SUPPORTED_TEXT})")
+                           f"({unsupported_fix(release)})")
     return release
 
 

@@ -58,16 +58,40 @@ from tasks.host_data import load_hosts, one_host, parse_data_args, pyinfra_keys
 
 def _parse_ttl(text: str) -> int:
     match = re.fullmatch(r"(\d+)([smhd]?)", text)
-    if not match:
-        raise settings.SettingsError(f"--ttl {text!r}: expected e.g. 3600, 30m, 1h, 1d")
-    return int(match.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
+    seconds = int(match.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)] if match else 0
+    if not seconds:
+        # 0 would mint a token that is expired when it is made.
+        raise settings.SettingsError(f"--ttl {text!r}: expected a lifetime of at least one second, "
+                                     "e.g. 3600, 30m, 1h, 1d")
+    return seconds
+
+
+def _check_role(role: str) -> str:
+    """A role the stack's SQL could have created: PostgREST runs SET ROLE with the claim, and
+    the stack creates its roles as unquoted identifiers (settings Identifier("role"))."""
+    try:
+        return settings.Identifier("role")("--role", role)
+    except settings.SettingsError:
+        raise settings.SettingsError(f"--role {role!r}: expected a database role such as api_user "
+                                     "(lower-case letters, digits and _, not a reserved word)") from None
+
+
+def _unwritable(option: str, error: OSError) -> settings.SettingsError:
+    """An --out the controller cannot write to, as one line naming the path and the fix
+    (an OSError would otherwise end the command with a traceback)."""
+    where = error.filename or option
+    return settings.SettingsError(f"{option}: cannot write {where}: {error.strerror or error}; "
+                                  "give a path in a directory you can write to")
 
 
 def cmd_render(args) -> None:
     host = one_host(args.inventory, parse_data_args(args.data), args.host)
     resolved = settings.resolve(host.data, origin=host.origin, runner_keys=pyinfra_keys())
     files = render.render(resolved, secrets.load(host.data))
-    render.write_tree(files, Path(args.out))
+    try:
+        render.write_tree(files, Path(args.out))
+    except OSError as error:
+        raise _unwritable(f"--out {args.out}", error) from None
     for relative in sorted(files):
         print(relative)
 
@@ -112,12 +136,17 @@ def cmd_jwks_check(args) -> None:
 
 
 def cmd_jwks_fetch(args) -> None:
-    result = jwks.fetch_to_file(args.url, Path(args.out))
+    try:
+        result = jwks.fetch_to_file(args.url, Path(args.out))
+    except OSError as error:
+        raise _unwritable(f"--out {args.out}", error) from None
     _warn(result)
     print(f"wrote {args.out}: {len(result.kids)} key(s): {', '.join(result.kids)}")
 
 
 def cmd_token(args) -> None:
+    # Every argument is checked before anything is read or the dev key is created.
+    role, ttl_seconds = _check_role(args.role), _parse_ttl(args.ttl)
     host = one_host(args.inventory, parse_data_args(args.data), args.host)
     data = host.data
     resolved = settings.resolve(data, origin=host.origin, runner_keys=pyinfra_keys())
@@ -131,8 +160,8 @@ def cmd_token(args) -> None:
         audience=resolved.jwt_audience,
         issuer=resolved.jwt_issuer,
         role_claim=resolved.jwt_role_claim,
-        role=args.role,
-        ttl_seconds=_parse_ttl(args.ttl),
+        role=role,
+        ttl_seconds=ttl_seconds,
     )
     if not args.curl:
         print(token)

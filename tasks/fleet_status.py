@@ -170,6 +170,25 @@ def _ledger_rows(state: State, host, resolved: settings.Settings) -> list[migrat
     return None if rows is None else [migrations.Applied(version, name, sha) for version, sha, name in rows]
 
 
+def render_without(resolved: settings.Settings, found: dict[str, str]) -> tuple[dict, dict[str, str]]:
+    """render's files when the controller lacks some secrets (an ops box without the
+    database passwords), and {file: why its content is not known}.
+
+    A missing secret gets a stand-in; the files that depend on it are those whose bytes
+    change with the stand-in (rendered twice), plus every secret file: each is compared
+    by a digest keyed by all the secrets (digests.py), so none can be without them. An
+    api host still gets every other check."""
+    missing = [name for name in secrets.SECRET_VARIABLES if name not in found]
+    if not missing:
+        return render.render(resolved, found), {}
+    first, second = ({**found, **{name: f"missing-{n}-{name}" for name in missing}} for n in (1, 2))
+    files, other = render.render(resolved, first), render.render(resolved, second)
+    why = "no secret (" + ", ".join(secrets.SECRET_VARIABLES[name] for name in missing) + " not given)"
+    unknown = {name: why for name, rendered in files.items()
+               if rendered.secret or other[name].content != rendered.content}
+    return files, unknown
+
+
 def _report(state: State, inventory_file: str, chosen: list, connect_errors: _ConnectErrors,
             quiet: _Quiet) -> status.FleetReport:
     dirs = group_data_dirs(PROJECT_ROOT, inventory_file)
@@ -183,15 +202,15 @@ def _report(state: State, inventory_file: str, chosen: list, connect_errors: _Co
             resolved = settings.resolve(data, origin=origin_finder(host, inventory_file=inventory_file,
                                                                    group_data_dirs=dirs, cwd=PROJECT_ROOT),
                                         runner_keys=pyinfra_keys())
-            found = secrets.load({**data, "generate_secrets": False})
-            files = render.render(resolved, found)
+            found = secrets.load({**data, "generate_secrets": False}, missing_ok=True)
+            files, unknown = render_without(resolved, found)
         except (settings.SettingsError, migrations.MigrationError) as error:
             reports[host.name] = status.unknown(host.name, str(error), str(data.get("stack_role", "")))
             continue
         tenant = _tenant(resolved.jwks_url, resolved.jwks_fetch_timeout, tenants)
         if tenant.key_file is not None:
             files = with_jwks(files, tenant.key_file)
-        expected[host.name] = (resolved, files, tenant)
+        expected[host.name] = (resolved, files, tenant, unknown)
 
     try:
         connect_all(state)
@@ -199,7 +218,7 @@ def _report(state: State, inventory_file: str, chosen: list, connect_errors: _Co
         pass  # "No hosts remaining!": every host failed to connect; each is reported below
 
     def probe(host) -> tuple[HostState | None, list[migrations.Applied] | None, str | None]:
-        resolved, files, _tenant = expected[host.name]
+        resolved, files, _tenant, _unknown = expected[host.name]
         with ctx_host.use(host):
             probed = get_fact(state, host, StackProbe, kwargs=probe_arguments(resolved, details=True),
                               apply_failed_hosts=False)
@@ -219,10 +238,10 @@ def _report(state: State, inventory_file: str, chosen: list, connect_errors: _Co
     for greenlet in greenlets.values():
         greenlet.join()
     for host, greenlet in greenlets.items():
-        resolved, files, tenant = expected[host.name]
+        resolved, files, tenant, unknown = expected[host.name]
         probed, ledger, last_run = greenlet.value if greenlet.successful() else (None, None, None)
         if isinstance(probed, HostState):
-            reports[host.name] = status.host_report(host.name, resolved, files, probed, tenant, ledger)
+            reports[host.name] = status.host_report(host.name, resolved, files, probed, tenant, ledger, unknown)
             reports[host.name].last_run = last_run
         else:
             reason = quiet.errors.get(host.name) or "the probe command failed"

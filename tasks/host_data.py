@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from postgrest_stack import PROJECT_ROOT
-from postgrest_stack.settings import SettingsError
+from postgrest_stack.settings import RunnerKeys, SettingsError
 
 Origin = Callable[[str], str]
 
@@ -39,20 +39,23 @@ CONNECTOR_HOST_KEYS = ("chroot_directory", "docker_image", "docker_container_id"
 
 
 @lru_cache(maxsize=1)
-def pyinfra_keys() -> frozenset[str]:
+def pyinfra_keys() -> RunnerKeys:
     """Data keys pyinfra itself reads: its global arguments (``_sudo``, ``_su_user``, ...)
-    and every installed connector's data (``ssh_*``, ``docker_*``, ...)."""
+    and every installed connector's data (``ssh_*``, ``docker_*``, ...), with the type
+    pyinfra declares for each (``_sudo``: bool, ``ssh_port``: int) so that a value of
+    another type is refused before a run (settings.RunnerKeys)."""
     from typing import get_type_hints
 
     from pyinfra.api.arguments import all_global_arguments
     from pyinfra.api.connectors import get_all_connectors
 
-    keys = {name for name, _type in all_global_arguments()}
+    types: dict[str, Any] = {name: None for name in CONNECTOR_HOST_KEYS}
     for connector in get_all_connectors().values():
-        keys.update(connector.data_meta)
-        keys.update(get_type_hints(connector.data_cls))
-    keys.update(CONNECTOR_HOST_KEYS)
-    return frozenset(keys)
+        hints = get_type_hints(connector.data_cls)
+        types.update({name: hints.get(name) for name in connector.data_meta})
+        types.update(hints)
+    types.update(dict(all_global_arguments()))
+    return RunnerKeys(types)
 
 
 def parse_data_args(pairs: list[str]) -> dict[str, Any]:
@@ -159,6 +162,8 @@ def _assigned_names(path: Path) -> set[str]:
 
     def visit(body):
         for node in body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.add(node.name)  # pyinfra keeps these as group data too
             for target in targets(node):
                 for leaf in ast.walk(target):
                     if isinstance(leaf, ast.Name):

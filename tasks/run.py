@@ -32,6 +32,8 @@ class RunState:
     images: ControllerImageCache | None = None
     #: (runs a database, runs PostgREST only) by host name, resolved once (tasks/db_first.py).
     roles: dict[str, tuple[bool, bool]] = field(default_factory=dict)
+    #: Every host's db_host checked against the db hosts' db_bind (tasks/controller.py).
+    db_addresses_checked: bool = False
     #: Who runs, and the hosts this run locked (tasks/runlock.py).
     run_info: RunInfo | None = None
 

@@ -122,6 +122,9 @@ def refused_cases() -> dict[str, tuple[bytes, str]]:
     return {
         "HTML page": (b"<!DOCTYPE html><html><body>Login</body></html>", "HTML"),
         "truncated JSON": (good_bytes[: len(good_bytes) // 2], "not valid JSON"),
+        # issue 23.7: was "not valid JSON (...); truncated?"
+        "UTF-8 byte order mark": (b"\xef\xbb\xbf" + good_bytes,
+                                  "starts with a UTF-8 byte order mark, which JSON forbids: save it without one"),
         "empty file": (b"", "empty"),
         "newline only": (b"\n", "empty"),
         "empty key set": (b'{"keys": []}', "key set is empty"),
@@ -184,6 +187,8 @@ def single_rule_cases() -> dict[str, SingleRule]:
         "HTML page around the set": SingleRule(b"<html><body><pre>" + good_bytes + b"</pre></body></html>", good_bytes,
                                                "an HTML/XML page"),
         "truncated JSON": SingleRule(good_bytes[: len(good_bytes) // 2], good_bytes, "not valid JSON"),
+        "UTF-8 byte order mark": SingleRule(b"\xef\xbb\xbf" + good_bytes, good_bytes,
+                                            "starts with a UTF-8 byte order mark"),
         "'key' for 'keys'": SingleRule(dumps({"key": good["keys"]}), good_bytes, "expected an object with a 'keys' list"),
         "a bare list of keys": SingleRule(dumps(good["keys"]), good_bytes, "expected an object with a 'keys' list"),
         "empty key set": SingleRule(b'{"keys": []}', dumps({"keys": good["keys"][:1]}), "the key set is empty"),

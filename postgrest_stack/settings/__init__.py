@@ -42,7 +42,7 @@ from .declared import (
     Setting,
     Settings,
 )
-from .resolution import PROJECT_SCHEMAS, effective, published_ports, resolve
+from .resolution import PROJECT_SCHEMAS, RunnerKeys, effective, published_ports, resolve
 
 __all__ = [
     "FIELD_NAMES",
@@ -51,6 +51,7 @@ __all__ = [
     "LETS_ENCRYPT_STAGING",
     "PROJECT_SCHEMAS",
     "RESERVED_WORDS",
+    "RunnerKeys",
     "SECRET_VARIABLES",
     "SETTINGS",
     "SETTINGS_BY_NAME",

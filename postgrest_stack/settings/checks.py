@@ -435,6 +435,14 @@ class PostgrestVersion(Check):
                "e.g. 12.0.2, 12.2.12, 13.0.8, 14.17, 16.2")
 
     def __call__(self, name, value):
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            # pyinfra's --data (pyinfra_cli.util.parse_cli_arg: int(), then json.loads) and
+            # a bare number in a group_data file make 16.2 a float: take the version it
+            # reads as. A float drops trailing zeros (16.10 becomes 16.1), but only the
+            # MAJOR.PATCH lines (14, 16) can arrive as one, and their configuration depends
+            # on the line alone (versions.profile), so the render is the same; quote the
+            # value to keep it exact.
+            value = repr(value)
         value = _line(name, value)
         release = versions.parse_release(value)
         if release is None:
@@ -442,7 +450,7 @@ class PostgrestVersion(Check):
                                 f"(supported: {versions.SUPPORTED_TEXT}), got {value!r}")
         if release.line is None:
             raise SettingsError(f"setting '{name}' names PostgREST {release}, which this stack has no "
-                                f"configuration for (supported: {versions.SUPPORTED_TEXT})")
+                                f"configuration for ({versions.unsupported_fix(release)})")
         return str(release)
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
+import types
 from typing import Any, Callable, Mapping
 
 from .. import versions
@@ -23,22 +24,62 @@ from .uri import EXTERNAL_DB
 
 # --- Keys that are not settings ----------------------------------------------------------
 
+def _is_code(value: Any) -> bool:
+    return isinstance(value, (type, types.FunctionType, types.BuiltinFunctionType, types.ModuleType))
+
+
+class RunnerKeys(frozenset):
+    """The data keys the runner itself reads, with the plain type each takes where it has
+    one (``bool``, ``int``, ``float``): tasks.host_data.pyinfra_keys builds it from pyinfra's
+    global arguments and connectors, which this package never imports."""
+
+    types: Mapping[str, type]
+
+    def __new__(cls, types: Mapping[str, type | None]):
+        keys = super().__new__(cls, types)
+        keys.types = {name: kind for name, kind in types.items() if kind in (bool, int, float)}
+        return keys
+
+
+_TYPE_TEXT = {bool: "True or False", int: "a whole number", float: "a number"}
+
+
+def _check_runner_values(data: Mapping[str, Any], origin: Callable[[str], str] | None,
+                         runner_keys: frozenset[str]) -> None:
+    """A runner key with a value of the wrong type (``_sudo=maybe``, ``ssh_port=abc``) is
+    refused here, before pyinfra reads it mid-run (a str ``_sudo`` is truthy: sudo on)."""
+    for key, kind in getattr(runner_keys, "types", {}).items():
+        value = data.get(key)
+        if value is None:
+            continue
+        fits = isinstance(value, bool) if kind is bool else (
+            isinstance(value, (int, float) if kind is float else int) and not isinstance(value, bool))
+        if not fits:
+            where = origin(key) if origin else ""
+            raise SettingsError(f"pyinfra's {key!r}" + (f" ({where})" if where else "")
+                                + f" must be {_TYPE_TEXT[kind]}, got {value!r}")
+
+
 def check_keys(data: Mapping[str, Any], origin: Callable[[str], str] | None = None,
                runner_keys: frozenset[str] = frozenset()) -> None:
     """Refuse keys that are neither settings nor the runner's own (``runner_keys``: the data
     keys pyinfra itself reads, tasks.host_data.pyinfra_keys): one line per run naming
     each, where it came from (``origin(key)``) and the closest known key."""
     known = set(SETTINGS_BY_NAME) | runner_keys
-    unknown = [key for key in data if key not in known]
-    if not unknown:
-        return
+    # A function, class or module defined in a group_data file is a helper, not data:
+    # pyinfra keeps every top-level name of the file but the imported ones
+    # (pyinfra_cli.inventory._get_group_data), so a `def helper()` arrives here; no
+    # setting's value is ever one, so such keys are left alone.
+    unknown = [key for key in data if key not in known and not _is_code(data[key])]
     lines = []
     for key in unknown:
         where = origin(key) if origin else ""
         text = f"unknown setting {key!r}" + (f" ({where})" if where else "")
         close = difflib.get_close_matches(str(key), sorted(known), n=1)
         lines.append(text + (f"; did you mean {close[0]!r}?" if close else ": not a setting nor a pyinfra data key"))
-    raise SettingsError("; ".join(lines))
+    if lines:
+        raise SettingsError("; ".join(lines))
+    _check_runner_values(data, origin, runner_keys)
 
 
 # --- Resolution --------------------------------------------------------------------------
@@ -112,7 +153,7 @@ def _postgrest_version(image: str, given: str | None) -> str:
                             f"(supported: {versions.SUPPORTED_TEXT})")
     if from_tag.line is None:
         raise SettingsError(f"setting 'postgrest_image' names PostgREST {from_tag}, which this stack has no "
-                            f"configuration for (supported: {versions.SUPPORTED_TEXT})")
+                            f"configuration for ({versions.unsupported_fix(from_tag)})")
     return str(from_tag)
 
 

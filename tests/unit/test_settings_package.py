@@ -22,7 +22,7 @@ EXPORTED = {
     checks: ("IMAGE_REFERENCE", "RESERVED_WORDS", "Check", "Identifier", "SecretRef", "SettingsError"),
     declared: ("FIELD_NAMES", "LETS_ENCRYPT", "LETS_ENCRYPT_STAGING", "SECRET_VARIABLES", "SETTINGS",
                "SETTINGS_BY_NAME", "Setting", "Settings"),
-    resolution: ("PROJECT_SCHEMAS", "effective", "published_ports",
+    resolution: ("PROJECT_SCHEMAS", "RunnerKeys", "effective", "published_ports",
                  "resolve"),
 }
 

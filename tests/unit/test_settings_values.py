@@ -101,6 +101,9 @@ TABLE: dict[str, list[tuple]] = {
                             "this stack has no configuration for (supported: 12.0.x, 12.2.x, 13.0.x, 14.x or 16.x)"),
                         bad("postgrest/postgrest:v15.0", "names PostgREST 15.0"),
                         bad("postgrest/postgrest:v14.1.2", "names PostgREST 14.1.2"),  # MAJOR.PATCH since 14.0
+                        bad("postgrest/postgrest:v16.2.0", "names PostgREST 16.2.0, which this stack has no "
+                            "configuration for (PostgREST numbers its releases MAJOR.PATCH from 14.0 on: write 16.2, "
+                            "not 16.2.0)"),
                         bad(f"localhost:5000/postgrest@{DIGEST}", "setting 'postgrest_version' is not set: "
                             "'postgrest_image' (localhost:5000/postgrest@sha256:"),
                         bad("postgrest/postgrest:devel", "(supported: 12.0.x, 12.2.x, 13.0.x, 14.x or 16.x)")],
@@ -114,7 +117,17 @@ TABLE: dict[str, list[tuple]] = {
                           bad("11.2.2", "setting 'postgrest_version' names PostgREST 11.2.2, which this stack has no "
                               "configuration for (supported: 12.0.x, 12.2.x, 13.0.x, 14.x or 16.x)",
                               postgrest_image=f"postgrest/postgrest@{DIGEST}"),
-                          bad("13.1", "names PostgREST 13.1", postgrest_image=f"postgrest/postgrest@{DIGEST}")],
+                          bad("13.1", "names PostgREST 13.1", postgrest_image=f"postgrest/postgrest@{DIGEST}"),
+                          # issue 23.7: pyinfra's --data makes 16.2 a float; taken as the version it reads as
+                          good(16.2, "16.2", postgrest_image="postgrest/postgrest:v16.2"),
+                          good(14.17, "14.17", postgrest_image=f"postgrest/postgrest@{DIGEST}"),
+                          bad(True, "must be a string, got True", postgrest_image=f"postgrest/postgrest@{DIGEST}"),
+                          bad(14, "must be a PostgREST version such as 12.0.2 or 14.17",
+                              postgrest_image=f"postgrest/postgrest@{DIGEST}"),
+                          # issue 23.7: 16.2.0 reads as "16.x": name the MAJOR.PATCH form meant
+                          bad("16.2.0", "setting 'postgrest_version' names PostgREST 16.2.0, which this stack has no "
+                              "configuration for (PostgREST numbers its releases MAJOR.PATCH from 14.0 on: write "
+                              "16.2, not 16.2.0)", postgrest_image=f"postgrest/postgrest@{DIGEST}")],
     "postgres_image": [good("postgres:15.14-bookworm"), good("registry.example.com:443/team/postgres:15"),
                        bad("localhost:5000/pg", "setting 'postgres_image' must name an image with a pinned tag"),
                        bad("postgres@sha256:abc", "setting 'postgres_image' must name an image"),

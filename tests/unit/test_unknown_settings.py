@@ -50,9 +50,12 @@ def test_unknown_keys_are_reported_before_bad_values(data):
                                  "docker_identifier", "chroot_directory", "docker_container_id"])
 def test_pyinfra_keys_are_not_settings_but_allowed(data, key):
     assert key in pyinfra_keys()
-    settings.resolve(dict(data, **{key: "x"}), runner_keys=pyinfra_keys())
+    value = {"ssh_port": 22, "ssh_allow_agent": True, "ssh_look_for_keys": False, "_sudo": True,
+             "_use_sudo_login": True, "_doas": False}.get(key, "x")
+    settings.resolve(dict(data, **{key: value}), runner_keys=pyinfra_keys())
     with pytest.raises(settings.SettingsError, match=f"unknown setting '{key}'"):
-        settings.resolve(dict(data, **{key: "x"}))  # the core knows no runner's keys of its own
+        settings.resolve(dict(data, **{key: value}))  # the core knows no runner's keys of its own
+
 
 
 def test_pyinfra_keys_come_from_pyinfra():
@@ -124,3 +127,66 @@ def test_data_strings_for_numbers_and_booleans_are_accepted():
     assert done.returncode == 0, done.stderr
     assert '"postgrest_port": 8000' in done.stdout and '"health_timeout": 30' in done.stdout
     assert '"swagger_enabled": true' in done.stdout
+
+
+def test_helpers_defined_in_a_group_data_file_are_not_settings(tmp_path):
+    """Issue 23.7: pyinfra keeps a group_data file's `def helper()` (and classes) as group
+    data; they are code, not data, and were refused as unknown settings of the inventory."""
+    (tmp_path / "group_data").mkdir()
+    (tmp_path / "group_data" / "web.py").write_text(
+        "def helper(port):\n    return port + 1\n\nclass Ports:\n    api = 3000\n\npostgrest_port = helper(2999)\n")
+    inventory = tmp_path / "inventory.py"
+    inventory.write_text('web = [("h1", {"ssh_user": "deploy"})]\n')
+    done = cli("settings", str(inventory), "--data", "auth0_domain=t.example.com", "--data", "jwt_audience=x")
+    assert done.returncode == 0, done.stderr
+    assert '"postgrest_port": 3000' in done.stdout
+    # A data typo beside them is still refused, and only it.
+    (tmp_path / "group_data" / "web.py").write_text("def helper():\n    return 1\n\nswager_enabled = True\n")
+    done = cli("settings", str(inventory), "--data", "auth0_domain=t.example.com", "--data", "jwt_audience=x")
+    assert (done.returncode, done.stderr) == (1, f"error: unknown setting 'swager_enabled' ({tmp_path}/group_data/"
+                                                 "web.py); did you mean 'swagger_enabled'?\n")
+
+
+def test_a_function_is_not_an_unknown_key_but_a_setting_given_one_is_refused(data):
+    def helper():
+        return 1
+    settings.resolve(dict(data, helper=helper, Helper=type("Helper", (), {}), os=os))
+    with pytest.raises(settings.SettingsError, match="setting 'postgrest_port'"):
+        settings.resolve(dict(data, postgrest_port=helper))
+
+
+@pytest.mark.parametrize(("key", "value", "message"), [
+    ("_sudo", "maybe", "pyinfra's '_sudo' (--data) must be True or False, got 'maybe'"),
+    ("_sudo", 1, "pyinfra's '_sudo' (--data) must be True or False, got 1"),
+    ("ssh_port", "abc", "pyinfra's 'ssh_port' (--data) must be a whole number, got 'abc'"),
+    ("ssh_port", True, "pyinfra's 'ssh_port' (--data) must be a whole number, got True"),
+    ("ssh_port", 22.5, "pyinfra's 'ssh_port' (--data) must be a whole number, got 22.5"),
+    ("ssh_connect_retry_min_delay", "soon", "pyinfra's 'ssh_connect_retry_min_delay' (--data) must be a number"),
+    ("_timeout", "1m", "pyinfra's '_timeout' (--data) must be a whole number, got '1m'"),
+])
+def test_pyinfra_keys_with_a_value_of_the_wrong_type_are_refused(data, key, value, message):
+    """Issue 23.7: pyinfra's own keys take the type pyinfra declares (all_global_arguments,
+    the connectors' data classes); `_sudo=maybe` was accepted (and a str is truthy: sudo)."""
+    with pytest.raises(settings.SettingsError) as error:
+        settings.resolve(dict(data, **{key: value}), origin=lambda key: "--data", runner_keys=pyinfra_keys())
+    assert str(error.value).startswith(message) and "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize(("key", "value"), [("_sudo", False), ("ssh_port", 2222), ("ssh_connect_retry_min_delay", 1),
+                                            ("ssh_connect_retry_min_delay", 0.5), ("_sudo", None)])
+def test_pyinfra_keys_of_their_type_are_accepted(data, key, value):
+    settings.resolve(dict(data, **{key: value}), runner_keys=pyinfra_keys())
+
+
+def test_the_cli_refuses_a_bad_pyinfra_value_in_one_line_naming_where(tmp_path):
+    inventory = tmp_path / "inventory.py"
+    inventory.write_text('web = [("h1", {"ssh_user": "deploy", "ssh_port": "abc"})]\n')
+    given = ("--data", "auth0_domain=t.example.com", "--data", "jwt_audience=x")
+    done = cli("settings", str(inventory), *given)
+    assert (done.returncode, done.stdout, done.stderr) == (
+        1, "", f"error: pyinfra's 'ssh_port' ({inventory}, host 'h1') must be a whole number, got 'abc'\n")
+    inventory.write_text('web = [("h1", {"ssh_user": "deploy", "ssh_port": 2222})]\n')
+    done = cli("settings", str(inventory), *given, "--data", "_sudo=maybe")
+    assert (done.returncode, done.stdout, done.stderr) == (
+        1, "", "error: pyinfra's '_sudo' (--data) must be True or False, got 'maybe'\n")
+    assert cli("settings", str(inventory), *given, "--data", "_sudo=true").returncode == 0
