@@ -12,9 +12,11 @@ demo: images venv
 	@echo; echo "The API is up. Create a todo with a development token:"; echo
 	@$(PY) -m postgrest_stack token inventories/local.py --curl
 
-$(VENV)/.installed: requirements.txt requirements.lock
+# The runtime pins (requirements.txt) and the tests' and lint's (requirements-dev.txt,
+# which includes requirements.txt), resolved as requirements.lock pins them.
+$(VENV)/.installed: requirements.txt requirements-dev.txt requirements.lock
 	python3 -m venv $(VENV) || { echo "python3 -m venv failed: apt-get install python3-venv" >&2; exit 1; }
-	$(VENV)/bin/pip install --quiet -r requirements.txt -c requirements.lock
+	$(VENV)/bin/pip install --quiet -r requirements-dev.txt -c requirements.lock
 	touch $@
 
 venv: $(VENV)/.installed

@@ -20,7 +20,7 @@ from functools import lru_cache
 
 import jinja2
 
-from . import PROJECT_ROOT, versions
+from . import TEMPLATES, versions
 from .layout import DIGEST_KEY, ENV, GUARD_SCHEMA, JWKS_FILE
 from .migrations import LEDGER_TABLE
 
@@ -90,7 +90,7 @@ LEDGER_SQL = ("SELECT 'ledger ' || encode(sha256(convert_to(coalesce(string_agg(
 @lru_cache(maxsize=1)
 def _templates() -> jinja2.Environment:
     """templates/, read as render.py reads it (the probe never imports render)."""
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(PROJECT_ROOT / "templates"),
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES),
                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True, trim_blocks=True,
                              lstrip_blocks=True, autoescape=False)
     env.filters["shell"] = shlex.quote

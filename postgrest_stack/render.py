@@ -14,7 +14,7 @@ from pathlib import Path
 
 import jinja2
 
-from . import PROJECT_ROOT, edge, key_proof, layout, migrations, project_path, scram, versions
+from . import TEMPLATES, edge, key_proof, layout, migrations, project_path, scram, versions
 from .atomic_write import write_atomic
 from .compare import sql_digest
 from .digests import digest_key
@@ -22,7 +22,6 @@ from .images import compose_references
 from .layout import GUARD_SCHEMA, RenderedFile
 from .settings import Settings
 
-TEMPLATES = PROJECT_ROOT / "templates"
 PRE_REQUEST = f"{GUARD_SCHEMA}.check_token"
 def conf_string(value: str) -> str:
     """Quote ``value`` for PostgREST's config file syntax.

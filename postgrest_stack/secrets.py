@@ -39,7 +39,7 @@ import unicodedata
 from pathlib import Path
 from typing import Any, Mapping
 
-from . import PROJECT_ROOT, project_path
+from . import project_path, project_root
 from .atomic_write import write_atomic
 from .settings import SECRET_VARIABLES, SecretRef, SettingsError
 
@@ -232,7 +232,7 @@ def _run(command: str) -> str:
     the run's environment), or one line naming the setting and how it failed. Its output
     and its standard error are never shown: either may hold secrets."""
     # stdin is not the run's: a manager that prompts (op, pinentry) asks on /dev/tty.
-    process = subprocess.Popen(command, shell=True, cwd=PROJECT_ROOT, stdin=subprocess.DEVNULL,
+    process = subprocess.Popen(command, shell=True, cwd=project_root(), stdin=subprocess.DEVNULL,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         output, _ = process.communicate(timeout=COMMAND_TIMEOUT)

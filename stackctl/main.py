@@ -1,5 +1,11 @@
 """Command line: ``python -m postgrest_stack render|settings|settings-doc|jwks|token|status|logs|migration``.
 
+Installed (``pip install .``, pyproject.toml), the same program is ``postgrest-stack``.
+Before the command, ``-C PROJECT_DIR`` runs it as if started in the operator's project
+(inventories, group_data/, migrations/, secrets), as ``git -C`` does; without it, a
+checkout's own folder, else the current directory when it holds deploy.py or group_data/,
+else the inventory file's project (postgrest_stack/project.py).
+
   render INVENTORY [--host NAME] [--data k=v ...] --out DIR   files a host receives
   settings INVENTORY [--data k=v ...]                        effective settings per host (JSON)
   settings-doc [--write | --check]                          docs/settings.md's table; --write
@@ -23,8 +29,8 @@
 
 Errors are one line on stderr and exit status 1 (status, logs: 2).
 
-``python -m stackctl`` is the same program. It lives outside the pure core
-(``postgrest_stack``) because the inventory loading (``host_data``), ``status`` and
+``python -m stackctl`` and ``postgrest-stack`` are the same program. It lives outside
+the pure core (``postgrest_stack``) because the inventory loading (``host_data``), ``status`` and
 ``migration list`` drive pyinfra; ``postgrest_stack/__main__.py`` only launches it.
 """
 
@@ -32,15 +38,35 @@ from __future__ import annotations
 
 import sys
 
+#: The installed command's name (pyproject.toml [project.scripts]).
+SCRIPT = "postgrest-stack"
+
 
 def _started_as_program() -> bool:
-    """This process is ``python -m postgrest_stack`` or ``python -m stackctl`` (a launcher
-    is the ``__main__`` module), not a test or a script that imports :func:`main`."""
-    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
-    return spec is not None and spec.name in ("postgrest_stack.__main__", "stackctl.__main__")
+    """This process is ``python -m postgrest_stack``, ``python -m stackctl`` (a launcher
+    is the ``__main__`` module) or the installed ``postgrest-stack`` (the console script
+    pip writes is the ``__main__`` module's file), not a test or a script that imports
+    :func:`main`."""
+    launcher = sys.modules.get("__main__")
+    spec = getattr(launcher, "__spec__", None)
+    if spec is not None:
+        return spec.name in ("postgrest_stack.__main__", "stackctl.__main__")
+    return _is_script(getattr(launcher, "__file__", None))
 
 
-if _started_as_program() and (sys.argv[1:2] in (["status"], ["logs"]) or sys.argv[1:3] == ["migration", "list"]):
+def _is_script(path: str | None) -> bool:
+    return path is not None and path.replace("\\", "/").rsplit("/", 1)[-1] == SCRIPT
+
+
+def _command_words(argv: list[str]) -> list[str]:
+    """``argv`` without a leading ``-C PROJECT_DIR`` (``-CDIR``, ``--project-dir[=]DIR``)."""
+    while argv[:1] and argv[0].startswith(("-C", "--project-dir")):
+        argv = argv[2:] if argv[0] in ("-C", "--project-dir") else argv[1:]
+    return argv
+
+
+_WORDS = _command_words(sys.argv[1:])
+if _started_as_program() and (_WORDS[:1] in (["status"], ["logs"]) or _WORDS[:2] == ["migration", "list"]):
     # status drives pyinfra's API, which runs SSH in gevent greenlets: patch the stdlib
     # before anything imports it, as pyinfra's own command line does.
     from gevent import monkey
@@ -53,6 +79,7 @@ import re
 from pathlib import Path
 
 from postgrest_stack import jwks, migrations, project_path, render, secrets, settings, settings_doc, signing_keys
+from postgrest_stack.project import choose as choose_project
 from tasks.host_data import load_hosts, one_host, parse_data_args, pyinfra_keys
 
 
@@ -228,7 +255,12 @@ def cmd_migration_new(args) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m postgrest_stack", description=__doc__.splitlines()[0])
+    prog = SCRIPT if _is_script(getattr(sys.modules.get("__main__"), "__file__", None)) else "python -m postgrest_stack"
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
+    parser.add_argument("-C", "--project-dir", metavar="PROJECT_DIR",
+                        help="the operator's project (deploy.py, inventories, group_data/, migrations/, secrets): "
+                             "run as if started there, as git -C does (default: a checkout's own folder, else the "
+                             "current directory when it holds deploy.py or group_data/, else the inventory's)")
     commands = parser.add_subparsers(dest="command", required=True)
 
     def with_inventory(sub):
@@ -314,6 +346,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        choose_project(args.project_dir, getattr(args, "inventory", None))
         code = args.func(args)
     except (settings.SettingsError, jwks.JwksError, migrations.MigrationError) as error:
         print(f"error: {error}", file=sys.stderr)

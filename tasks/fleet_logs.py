@@ -38,7 +38,7 @@ from pyinfra.connectors.ssh import SSHConnector
 from pyinfra.connectors.util import make_unix_command_for_host
 from pyinfra.context import ctx_host
 
-from postgrest_stack import PROJECT_ROOT, logs, settings
+from postgrest_stack import logs, project_root, settings
 from tasks.fleet_status import _session
 from tasks.host_data import group_data_dirs, origin_finder, pyinfra_keys
 
@@ -120,14 +120,14 @@ def run(inventory_file: str, override_data: dict[str, Any], hosts: Iterable[str]
     no selected host runs, before any host is connected."""
     printer = _Printer(out or sys.stdout, err or sys.stderr)
     with _session(inventory_file, override_data, hosts, option="--host") as (state, chosen, _errors, _quiet):
-        dirs = group_data_dirs(PROJECT_ROOT, inventory_file)
+        dirs = group_data_dirs(project_root(), inventory_file)
         commands: dict[str, str] = {}
         failed: dict[str, str] = {}
         skipped: dict[str, str] = {}
         for host in chosen:
             try:
                 resolved = settings.resolve(host.data.dict(), origin=origin_finder(
-                    host, inventory_file=inventory_file, group_data_dirs=dirs, cwd=PROJECT_ROOT),
+                    host, inventory_file=inventory_file, group_data_dirs=dirs, cwd=project_root()),
                     runner_keys=pyinfra_keys())
             except settings.SettingsError as error:
                 failed[host.name] = str(error)

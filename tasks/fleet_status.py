@@ -27,7 +27,7 @@ from pyinfra.api.facts import get_fact
 from pyinfra.api.state import BaseStateCallback
 from pyinfra.context import ctx_config, ctx_host, ctx_state
 
-from postgrest_stack import PROJECT_ROOT, jwks, migrations, project_path, render, secrets, settings, status
+from postgrest_stack import jwks, migrations, project_path, project_root, render, secrets, settings, status
 from postgrest_stack.images import compose_references
 from postgrest_stack.plan import with_jwks
 from postgrest_stack.probe import HostState
@@ -124,11 +124,11 @@ def ledgers(inventory_file: str, override_data: dict[str, Any], limit: Iterable[
     applies the SQL (the db hosts; api hosts of an external database), read-only.
     Returns the listing and whether every ledger could be read."""
     with _session(inventory_file, override_data, limit) as (state, chosen, connect_errors, quiet):
-        dirs = group_data_dirs(PROJECT_ROOT, inventory_file)
+        dirs = group_data_dirs(project_root(), inventory_file)
         resolved_by_host = {}
         for host in chosen:
             resolved = settings.resolve(host.data.dict(), origin=origin_finder(
-                host, inventory_file=inventory_file, group_data_dirs=dirs, cwd=PROJECT_ROOT), runner_keys=pyinfra_keys())
+                host, inventory_file=inventory_file, group_data_dirs=dirs, cwd=project_root()), runner_keys=pyinfra_keys())
             if resolved.applies_sql:
                 resolved_by_host[host.name] = resolved
         if not resolved_by_host:
@@ -191,7 +191,7 @@ def render_without(resolved: settings.Settings, found: dict[str, str]) -> tuple[
 
 def _report(state: State, inventory_file: str, chosen: list, connect_errors: _ConnectErrors,
             quiet: _Quiet) -> status.FleetReport:
-    dirs = group_data_dirs(PROJECT_ROOT, inventory_file)
+    dirs = group_data_dirs(project_root(), inventory_file)
     tenants: dict[str, status.TenantKeys] = {}
     expected: dict[str, tuple] = {}
     reports: dict[str, status.HostReport] = {}
@@ -200,7 +200,7 @@ def _report(state: State, inventory_file: str, chosen: list, connect_errors: _Co
         data = host.data.dict()
         try:
             resolved = settings.resolve(data, origin=origin_finder(host, inventory_file=inventory_file,
-                                                                   group_data_dirs=dirs, cwd=PROJECT_ROOT),
+                                                                   group_data_dirs=dirs, cwd=project_root()),
                                         runner_keys=pyinfra_keys())
             found = secrets.load({**data, "generate_secrets": False}, missing_ok=True)
             files, unknown = render_without(resolved, found)

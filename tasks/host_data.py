@@ -26,7 +26,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from postgrest_stack import PROJECT_ROOT
+from postgrest_stack import project_root
 from postgrest_stack.settings import RunnerKeys, SettingsError
 
 Origin = Callable[[str], str]
@@ -95,7 +95,7 @@ def read_inventory(inventory_file: str, override_data: dict[str, Any]):
     if not Path(inventory_file).is_file():
         raise SettingsError(f"{inventory_file}: no such inventory file")
     try:
-        return make_inventory_from_files(inventory_file, override_data, cwd=str(PROJECT_ROOT))
+        return make_inventory_from_files(inventory_file, override_data, cwd=str(project_root()))
     except SyntaxError as error:
         raise SettingsError(f"{error.filename or inventory_file}:{error.lineno}: not valid Python: {error.msg}") from None
     except Exception as error:  # pyinfra's inventory errors, a group_data file that raises
@@ -110,9 +110,9 @@ def load_hosts(inventory_file: str, override_data: dict[str, Any]) -> list[Loade
 
     with ctx_state.use(State(check_for_changes=False)):
         inventory = read_inventory(inventory_file, override_data)
-        dirs = group_data_dirs(PROJECT_ROOT, inventory_file)
+        dirs = group_data_dirs(project_root(), inventory_file)
         return [LoadedHost(host.name, host.data.dict(),
-                           origin_finder(host, inventory_file=inventory_file, group_data_dirs=dirs, cwd=PROJECT_ROOT))
+                           origin_finder(host, inventory_file=inventory_file, group_data_dirs=dirs, cwd=project_root()))
                 for host in inventory]
 
 

@@ -49,7 +49,7 @@ from pyinfra.api.command import StringCommand
 from pyinfra.api.exceptions import PyinfraError
 from pyinfra.operations import server
 
-from postgrest_stack import PROJECT_ROOT, probe, runs
+from postgrest_stack import probe, project_root, runs
 from postgrest_stack.probe import HostState
 from postgrest_stack.settings import Settings
 from tasks import run
@@ -81,11 +81,11 @@ def _now() -> str:
 def git_commit() -> tuple[str | None, bool]:
     """(the project's commit, whether its work tree differs from it); (None, False) out of git."""
     try:
-        head = subprocess.run(["git", "-C", str(PROJECT_ROOT), "rev-parse", "HEAD"], capture_output=True,
+        head = subprocess.run(["git", "-C", str(project_root()), "rev-parse", "HEAD"], capture_output=True,
                               text=True, timeout=10)
         if head.returncode != 0:
             return None, False
-        changes = subprocess.run(["git", "-C", str(PROJECT_ROOT), "status", "--porcelain", "--untracked-files=no"],
+        changes = subprocess.run(["git", "-C", str(project_root()), "status", "--porcelain", "--untracked-files=no"],
                                  capture_output=True, text=True, timeout=30)
         return head.stdout.strip(), bool(changes.stdout.strip())
     except (OSError, subprocess.SubprocessError):

@@ -102,7 +102,7 @@ def test_both_entry_points_are_the_same_program(tmp_path):
                       for done in runs[module]] for module in ("postgrest_stack", "stackctl"))
     assert first == second
     helped, rendered, refused, status, bare = first
-    assert helped[0] == 0 and helped[1].startswith("usage: python -m postgrest_stack [-h]\n")
+    assert helped[0] == 0 and helped[1].startswith("usage: python -m postgrest_stack [-h] [-C PROJECT_DIR]\n")
     assert rendered[0] == 0 and "postgrest/postgrest.conf\n" in rendered[1]
     assert refused[0] == 1 and "no host named 'nope'" in refused[2]
     assert status == (2, "", "error: nosuch.py: no such inventory file\n")
