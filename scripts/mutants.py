@@ -82,6 +82,9 @@ MIGRATIONS = "tests/unit/test_migrations.py"
 MIGRATE = "tests/contract/test_migrate_script.py"
 IMAGE_LOAD = "tests/unit/test_image_load.py"
 LINT_SHELL = "tests/unit/test_lint_shell.py"
+PACKAGING = "tests/unit/test_packaging.py"
+PROJECT_DIR = "tests/unit/test_project_dir.py"
+INSTALLED = "tests/unit/test_installed_command.py"
 VALUES = "tests/unit/test_settings_values.py"
 NO_SECRETS = "tests/unit/test_status_without_secrets.py"
 DB_ADDRESS = "tests/unit/test_db_address_check.py"
@@ -712,8 +715,8 @@ MUTANTS: tuple[Mutant, ...] = (
            [f"{LINT_SHELL}::test_shipped_files_are_the_shell_of_scripts_and_images"]),
     # --- the command line outside the core (stackctl/)
     mutant("CLI: gevent patch gated on the module's own __name__", "stackctl/main.py",
-           'if _started_as_program() and (sys.argv[1:2] in (["status"], ["logs"])',
-           'if __name__ == "__main__" and (sys.argv[1:2] in (["status"], ["logs"])',
+           'if _started_as_program() and (_WORDS[:1] in (["status"], ["logs"])',
+           'if __name__ == "__main__" and (_WORDS[:1] in (["status"], ["logs"])',
            "the check as it was in postgrest_stack/__main__.py: stackctl.main is never __main__, so status "
            "would patch only when pyinfra_cli is imported, after the core imported ssl (TLS: RecursionError)",
            ["tests/unit/test_cli.py::test_status_and_migration_list_patch_the_stdlib_for_gevent_before_ssl_is_imported"]),
@@ -1069,6 +1072,60 @@ MUTANTS: tuple[Mutant, ...] = (
        "if rendered.secret}",
        "bin/apply-sql (it holds the SQL's digest, roles included) compared against the stand-in: drift on a db host",
        [f"{NO_SECRETS}::test_a_db_host_without_the_passwords_skips_its_secret_checks_one_line_each"]),
+    mutant("-C without changing into the folder", "postgrest_stack/project.py",
+       "        os.chdir(folder)\n        postgrest_stack.PROJECT_ROOT = Path.cwd()\n",
+       "        postgrest_stack.PROJECT_ROOT = folder.resolve()\n",
+       "-C taken as 'where group_data is' only: `-C ~/deploy settings inventories/prod.py` then looks for the "
+       "inventory in the operator's current directory",
+       [f"{PROJECT_DIR}::test_minus_c_changes_into_the_project",
+        f"{INSTALLED}::test_minus_c_reads_the_project_and_its_relative_paths"]),
+    mutant("project: the inventory's folder only, no walk up", "postgrest_stack/project.py",
+       "            for candidate in (folder, *folder.parents):", "            for candidate in (folder,):",
+       "the brief's 'directory of the inventory file' taken literally: inventories/prod.py then finds no "
+       "group_data/ and renders with the defaults",
+       [f"{PROJECT_DIR}::test_else_the_project_above_the_inventory_file",
+        f"{INSTALLED}::test_render_finds_the_project_from_the_inventory_path_and_matches_the_checkout"]),
+    mutant("project: discovery also in a checkout", "postgrest_stack/project.py",
+       "    elif postgrest_stack.INSTALLED:\n", "    else:\n",
+       "one rule for both: a checkout's command started in another project's folder then reads that project "
+       "with the checkout's code, and in-process callers lose a PROJECT_ROOT they set",
+       [f"{PROJECT_DIR}::test_without_minus_c_a_checkout_keeps_its_own_folder"]),
+    mutant("templates looked up beside the package only", "postgrest_stack/__init__.py",
+       'TEMPLATES = _PACKAGE / "templates" if INSTALLED else _PACKAGE.parent / "templates"',
+       'TEMPLATES = _PACKAGE.parent / "templates"',
+       "the checkout's layout assumed: installed, templates/ is looked up in site-packages' parent",
+       [f"{INSTALLED}::test_render_finds_the_project_from_the_inventory_path_and_matches_the_checkout"]),
+    mutant("inventory read against the current directory", "tasks/host_data.py",
+       "        return make_inventory_from_files(inventory_file, override_data, cwd=str(project_root()))",
+       "        return make_inventory_from_files(inventory_file, override_data, cwd=os.getcwd())",
+       "as pyinfra's own command line does: started outside the project, group_data/ is not read",
+       [f"{INSTALLED}::test_render_finds_the_project_from_the_inventory_path_and_matches_the_checkout"]),
+    mutant("console script not seen as the program", "stackctl/main.py",
+       '    return _is_script(getattr(launcher, "__file__", None))\n', "    return False\n",
+       "only the two `python -m` launchers recognised: the installed status runs pyinfra's SSH in gevent "
+       "with ssl imported unpatched (TLS RecursionError)",
+       [f"{INSTALLED}::test_status_patches_the_stdlib_for_gevent_before_ssl_under_the_installed_command"]),
+    mutant("gevent check reads the word after the program", "stackctl/main.py",
+       "_WORDS = _command_words(sys.argv[1:])", "_WORDS = sys.argv[1:]",
+       "the check written before -C existed: `-C DIR status ...` is not patched",
+       [f"{INSTALLED}::test_status_patches_the_stdlib_for_gevent_before_ssl_under_the_installed_command"]),
+    mutant("wheel: templates one level deep only", "pyproject.toml",
+       '"postgrest_stack.templates" = ["**/*.j2"]', '"postgrest_stack.templates" = ["*.j2"]',
+       "package data globbed like a flat folder: bin/, sql/ and shell/ templates are left out of the wheel",
+       [f"{INSTALLED}::test_the_wheel_carries_every_template_and_no_checkout_file"]),
+    mutant("docker SDK taken for a test dependency", "requirements.txt",
+       "# image_source = controller: images exported from the controller's Docker engine\ndocker==7.1.0\n", "",
+       "the tests use it too, so it went to requirements-dev.txt: a controller with image_source = controller "
+       "then fails on import docker",
+       [f"{PACKAGING}::test_the_runtime_code_imports_only_what_the_runtime_pins_install",
+        f"{PACKAGING}::test_pyproject_dependencies_are_the_runtime_pins_of_requirements_txt"],
+       also=(Edit("pyproject.toml", '    "docker==7.1.0",\n', ""),
+             Edit("requirements-dev.txt", "ruff==0.17.6\n", "ruff==0.17.6\ndocker==7.1.0\n"))),
+    mutant("venv installs the runtime pins only", "Makefile",
+       "$(VENV)/bin/pip install --quiet -r requirements-dev.txt -c requirements.lock",
+       "$(VENV)/bin/pip install --quiet -r requirements.txt -c requirements.lock",
+       "the old line kept: a fresh clone's `make test` has no pytest, ruff or mypy",
+       [f"{PACKAGING}::test_the_virtualenv_installs_both_files_and_is_remade_when_either_changes"]),
 )
 
 
