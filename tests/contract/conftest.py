@@ -162,6 +162,13 @@ def applied(cluster, stack_files, tmp_path_factory):
 
 def start_api(cluster, tenant, tmp_dir: Path, resolved: settings.Settings, password: str) -> PostgrestProcess:
     files = render.render(resolved, dict(SECRETS, authenticator_password=password))
+    return start_postgrest(cluster, tenant, tmp_dir, files, {"PGPASSWORD": password})
+
+
+def start_postgrest(cluster, tenant, tmp_dir: Path, files: dict[str, render.RenderedFile],
+                    env: dict[str, str]) -> PostgrestProcess:
+    """The real PostgREST with the rendered postgrest.conf (pointed at the test's own
+    database, key file and ports) and ``env``, ready."""
     # The key file reaches PostgREST only through the guard, as in a deploy.
     jwks_path = tmp_dir / "jwks.json"
     with JwksEndpoint(tenant) as endpoint:
@@ -170,7 +177,7 @@ def start_api(cluster, tenant, tmp_dir: Path, resolved: settings.Settings, passw
     conf = tmp_dir / "postgrest.conf"
     conf.write_bytes(local_conf(files["postgrest/postgrest.conf"].content, db_port=cluster.port,
                                 jwks_path=jwks_path, server_port=server_port, admin_port=admin_port))
-    process = PostgrestProcess(conf, server_port=server_port, admin_port=admin_port, env={"PGPASSWORD": password})
+    process = PostgrestProcess(conf, server_port=server_port, admin_port=admin_port, env=env)
     process.start()
     try:
         process.wait_ready()

@@ -20,10 +20,8 @@ import pytest
 import requests
 import yaml
 
-from postgrest_stack import jwks, render
-from tests.contract.conftest import AUDIENCE, ISSUER, SECRETS, local_conf, stack_settings
-from tests.harness.auth0 import JwksEndpoint
-from tests.harness.ports import free_port
+from postgrest_stack import render
+from tests.contract.conftest import AUDIENCE, ISSUER, SECRETS, stack_settings, start_postgrest
 from tests.harness.postgrest import PostgrestProcess
 
 
@@ -32,25 +30,10 @@ def start_as_the_container(cluster, tenant, tmp_dir: Path, level: str) -> Postgr
     resolved = stack_settings(postgrest_log_level=level)
     files = render.render(resolved, dict(SECRETS))
     environment = yaml.safe_load(files["compose.yaml"].content)["services"]["postgrest"]["environment"]
-    jwks_path = tmp_dir / "jwks.json"
-    with JwksEndpoint(tenant) as endpoint:
-        jwks.fetch_to_file(endpoint.url, jwks_path)
-    server_port, admin_port = free_port(), free_port()
-    conf = tmp_dir / "postgrest.conf"
-    conf.write_bytes(local_conf(files["postgrest/postgrest.conf"].content, db_port=cluster.port, jwks_path=jwks_path,
-                                server_port=server_port, admin_port=admin_port))
     pgrst = {key: value for key, value in environment.items() if key.startswith("PGRST_")}
     assert pgrst == {"PGRST_LOG_LEVEL": level}
-    assert f'\nlog-level = "{level}"\n' in conf.read_text()
-    process = PostgrestProcess(conf, server_port=server_port, admin_port=admin_port,
-                               env={"PGPASSWORD": SECRETS["authenticator_password"], **pgrst})
-    process.start()
-    try:
-        process.wait_ready()
-    except BaseException:
-        process.stop()
-        raise
-    return process
+    assert f'\nlog-level = "{level}"\n' in files["postgrest/postgrest.conf"].content.decode()
+    return start_postgrest(cluster, tenant, tmp_dir, files, {"PGPASSWORD": SECRETS["authenticator_password"], **pgrst})
 
 
 def _logged(process, fragment: str, within: float) -> bool:
