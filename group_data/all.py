@@ -272,6 +272,41 @@ db_owner_role = "api_owner"
 # Accepts a folder path (relative paths are from the project root).
 migrations_dir = "migrations"
 
+# --- Backups --------------------------------------------------------------------------
+# Where the db host keeps its verified backups (created 0700, owned by root). None:
+# /var/backups/<stack_name>. Each backup is a folder named by its UTC time
+# (YYYYMMDDTHHMMSSZ) with a SHA-256 manifest (docs/backups.md).
+# Accepts an absolute path of its own (normalised; not /tmp, /etc, /opt or another
+# system or shared directory). Default: /var/backups/<stack_name>.
+backup_dir = None
+# Where backup.py copies each verified backup off the db host: `controller:PATH` (a
+# folder on the controller) or `group:NAME` (the backup_dir of each host of that
+# inventory group). group:NAME copies through the controller: the hosts need no keys
+# to each other. A relative controller PATH is from the project root.
+# Accepts `controller:PATH` or `group:NAME`.
+backup_offsite = None
+# How many verified backups are kept at each place (the db host and each offsite one).
+# Accepts a number of backups from 1 to 1000.
+backup_keep = 14
+# When the scheduled backup runs (systemd's OnCalendar, in
+# ops/systemd/postgrest-backup.timer).
+# Accepts a systemd calendar expression such as 'daily' or '*-*-* 03:00'.
+backup_schedule = "daily"
+# `status` reports drift (exit 1) when a db host's newest verified backup is older
+# than this.
+# Accepts a number of hours from 1 to 8760.
+backup_max_age_hours = 26
+# When migrations are pending, deploy.py takes and verifies a backup before applying
+# them.
+# Accepts true or false.
+backup_before_migrations = True
+# How deploy.py may move an existing database to postgres_image's other major version:
+# `dump-restore`; none: such a change is refused. A verified backup, the new server on
+# a new volume, the restore, verification, then the switch; the old volume is kept for
+# a rollback (docs/backups.md).
+# Accepts one of dump-restore.
+postgres_upgrade = None
+
 # --- Secrets --------------------------------------------------------------------------
 # The database superuser's password. Placeholders only (printed masked by `pyinfra
 # INVENTORY debug-inventory`): the values come from the environment or secrets_file,

@@ -55,6 +55,8 @@ from .uri import EXTERNAL_DB
 _STACK_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 #: A folder path: not empty, no leading or trailing white space.
 _FOLDER = re.compile(r"^\S(?:.*\S)?$")
+#: backup_offsite: a folder on the controller, or an inventory group's hosts.
+_OFFSITE = re.compile(r"^(controller:\S(?:.*\S)?|group:[A-Za-z0-9_.-]+)$")
 DOCKER_INSTALL_MODES = ("official", "distro", "skip")
 IMAGE_SOURCES = ("registry", "controller")
 STACK_ROLES = ("all", "db", "api")
@@ -277,6 +279,34 @@ SETTINGS: tuple[Setting, ...] = (
             "The operator's migrations: files `NNNN_slug.sql`, applied once each, in numeric order.", "Database",
             details="On the controller; an absolute path is allowed. Each applied file is recorded in the "
                     "database's ledger with its SHA-256: an applied file must never change."),
+    # --- Backups
+    Setting("backup_dir", str | None, None, AbsolutePath(),
+            "Where the db host keeps its verified backups (created 0700, owned by root).", "Backups",
+            default_doc="`/var/backups/<stack_name>`",
+            details="None: /var/backups/<stack_name>. Each backup is a folder named by its UTC time "
+                    "(YYYYMMDDTHHMMSSZ) with a SHA-256 manifest (docs/backups.md)."),
+    Setting("backup_offsite", str | None, None, Text("`controller:PATH` or `group:NAME`", _OFFSITE),
+            "Where backup.py copies each verified backup off the db host: `controller:PATH` (a folder on the "
+            "controller) or `group:NAME` (the backup_dir of each host of that inventory group).", "Backups",
+            default_doc="none",
+            details="group:NAME copies through the controller: the hosts need no keys to each other. A "
+                    "relative controller PATH is from the project root."),
+    Setting("backup_keep", int, 14, Number(1, 1000, "a number of backups"),
+            "How many verified backups are kept at each place (the db host and each offsite one).", "Backups"),
+    Setting("backup_schedule", str, "daily", Text("a systemd calendar expression such as 'daily' or "
+                                                  "'*-*-* 03:00'", _FOLDER),
+            "When the scheduled backup runs (systemd's OnCalendar, in ops/systemd/postgrest-backup.timer).",
+            "Backups"),
+    Setting("backup_max_age_hours", int, 26, Number(1, 8760, "a number of hours"),
+            "`status` reports drift (exit 1) when a db host's newest verified backup is older than this.",
+            "Backups"),
+    Setting("backup_before_migrations", bool, True, Flag(),
+            "When migrations are pending, deploy.py takes and verifies a backup before applying them.", "Backups"),
+    Setting("postgres_upgrade", str | None, None, Choice("dump-restore"),
+            "How deploy.py may move an existing database to postgres_image's other major version: "
+            "`dump-restore`; none: such a change is refused.", "Backups", default_doc="none",
+            details="A verified backup, the new server on a new volume, the restore, verification, then the "
+                    "switch; the old volume is kept for a rollback (docs/backups.md)."),
     # --- Secrets
     Setting("postgres_password", str, SecretRef("STACK_POSTGRES_PASSWORD"), Secret("STACK_POSTGRES_PASSWORD"),
             "The database superuser's password.", "Secrets", secret="STACK_POSTGRES_PASSWORD", field=False,
@@ -386,6 +416,14 @@ class Settings:
     db_user_role: str
     db_owner_role: str
     migrations_dir: str
+    # --- Backups
+    backup_dir: str | None
+    backup_offsite: str | None
+    backup_keep: int
+    backup_schedule: str
+    backup_max_age_hours: int
+    backup_before_migrations: bool
+    postgres_upgrade: str | None
 
     # --- Derived facts of a host's settings
 
@@ -418,6 +456,11 @@ class Settings:
         if self.runs_db:
             return DatabaseAddress("db", 5432)  # the compose service, on the stack's network
         return DatabaseAddress(self.db_host or "", self.db_port)
+
+    @property
+    def backups_path(self) -> str:
+        """backup_dir, or its default beside the stack's name."""
+        return self.backup_dir or f"/var/backups/{self.stack_name}"
 
     @property
     def jwks_container_path(self) -> str:

@@ -148,6 +148,7 @@ def test_resolve_checks_every_given_setting_with_its_declared_checker(data, monk
              "tls_key_file": "k.pem", "edge_bind": "0.0.0.0", "edge_http_port": 80, "edge_https_port": 443,
              "edge_max_body_mb": 10,
              "db_owner_role": "schema_owner", "migrations_dir": "/srv/schema/migrations",
+             "backup_dir": "/srv/backups", "backup_offsite": "controller:backups", "postgres_upgrade": "dump-restore",
              "postgres_password": SecretRef("STACK_POSTGRES_PASSWORD"),
              "authenticator_password": SecretRef("STACK_AUTHENTICATOR_PASSWORD")}
     settings.resolve(given)
