@@ -1,4 +1,4 @@
-"""Command line: ``python -m postgrest_stack render|settings|settings-doc|jwks|token|status|logs|migration``.
+"""Command line: ``python -m postgrest_stack render|settings|settings-doc|jwks|token|status|logs|migration|timer``.
 
 Installed (``pip install .``, pyproject.toml), the same program is ``postgrest-stack``.
 Before the command, ``-C PROJECT_DIR`` runs it as if started in the operator's project
@@ -26,6 +26,9 @@ else the inventory file's project (postgrest_stack/project.py).
   migration list INVENTORY [--limit HOST|GROUP ...]          read-only: the folder against each
                                                              database's ledger; exit 2 when one
                                                              could not be read
+  timer backup INVENTORY [--data k=v ...]                    the systemd timer of the scheduled backup,
+                                                             OnCalendar= the inventory's backup_schedule
+                                                             (checked by systemd-analyze calendar)
 
 Errors are one line on stderr and exit status 1 (status, logs: 2).
 
@@ -254,6 +257,23 @@ def cmd_migration_new(args) -> None:
     print(path)
 
 
+def cmd_timer_backup(args) -> None:
+    """Print ops/systemd/postgrest-backup.timer with the inventory's backup_schedule (of
+    the hosts that run the database, else of every host), once systemd reads it."""
+    from postgrest_stack import schedule
+
+    schedules, all_schedules = {}, {}
+    for host in load_hosts(args.inventory, parse_data_args(args.data)):
+        values = settings.effective(host.data, origin=host.origin, runner_keys=pyinfra_keys())
+        resolved = settings.Settings(**{name: values[name] for name in settings.FIELD_NAMES})
+        all_schedules[host.name] = resolved.backup_schedule
+        if resolved.runs_db:
+            schedules[host.name] = resolved.backup_schedule
+    # With external_db_uri no host runs the database: backup.py then works from an api host.
+    calendar = schedule.check_calendar(schedule.one_schedule(schedules or all_schedules))
+    print(schedule.backup_timer(calendar), end="")
+
+
 def build_parser() -> argparse.ArgumentParser:
     prog = SCRIPT if _is_script(getattr(sys.modules.get("__main__"), "__file__", None)) else "python -m postgrest_stack"
     parser = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
@@ -340,6 +360,15 @@ def build_parser() -> argparse.ArgumentParser:
                         help="only these hosts or groups (as pyinfra's --limit)")
     listed.add_argument("--data", action="append", default=[], metavar="KEY=VALUE", help="override host data")
     listed.set_defaults(func=cmd_migration_list)
+
+    timer_cmd = commands.add_parser("timer", help="the systemd timers of the schedules under ops/systemd/")
+    timer_sub = timer_cmd.add_subparsers(dest="timer_command", required=True)
+    backup_timer = timer_sub.add_parser(
+        "backup", help="print postgrest-backup.timer with the inventory's backup_schedule as OnCalendar=")
+    backup_timer.add_argument("inventory", help="pyinfra inventory file, e.g. inventories/prod.py")
+    backup_timer.add_argument("--data", action="append", default=[], metavar="KEY=VALUE",
+                              help="override a setting, as pyinfra --data does")
+    backup_timer.set_defaults(func=cmd_timer_backup)
     return parser
 
 

@@ -21,7 +21,7 @@ def test_every_drift_kind_has_a_row_saying_what_fixes_it():
     for kind in status.DRIFT_KINDS:
         row = next((r for r in rows if r.startswith(f"| `{kind}")), None)
         assert row, f"no row for drift kind {kind!r}"
-        assert re.search(r"`(deploy|rotate_keys)\.py`", row.rsplit("|", 2)[1]), row
+        assert re.search(r"`(deploy|rotate_keys|backup)\.py`", row.rsplit("|", 2)[1]), row
 
 
 def test_exit_statuses_schedules_and_alerts_are_there():
