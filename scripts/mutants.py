@@ -1126,6 +1126,25 @@ MUTANTS: tuple[Mutant, ...] = (
        "$(VENV)/bin/pip install --quiet -r requirements.txt -c requirements.lock",
        "the old line kept: a fresh clone's `make test` has no pytest, ruff or mypy",
        [f"{PACKAGING}::test_the_virtualenv_installs_both_files_and_is_remade_when_either_changes"]),
+    # --- the scheduled backup's timer (backup_schedule)
+    mutant("backup timer: schedule not checked", "stackctl/main.py",
+           "calendar = schedule.check_calendar(schedule.one_schedule(schedules or all_schedules))",
+           "calendar = schedule.one_schedule(schedules or all_schedules)",
+           "the check left out: a backup_schedule systemd cannot read is printed into the timer, which then "
+           "never fires (systemd only logs a warning) and no backup is taken",
+           ["tests/unit/test_ops_schedules.py::"
+            "test_the_timer_command_takes_the_inventorys_schedule_and_refuses_one_systemd_cannot_read"]),
+    mutant("backup timer: the default, not the inventory's schedule", "stackctl/main.py",
+           'print(schedule.backup_timer(calendar), end="")',
+           'print(schedule.backup_timer(settings.SETTINGS_BY_NAME["backup_schedule"].default), end="")',
+           "the setting has no effect: every inventory gets OnCalendar=daily whatever backup_schedule says",
+           ["tests/unit/test_ops_schedules.py::"
+            "test_the_timer_command_takes_the_inventorys_schedule_and_refuses_one_systemd_cannot_read"]),
+    mutant("backup timer: api hosts' schedule counts too", "stackctl/main.py",
+           "schedule.one_schedule(schedules or all_schedules)", "schedule.one_schedule(all_schedules)",
+           "the value read from every host, not the db hosts backup.py acts on: an api host's stray value "
+           "refuses the command or, alone, would set the timer",
+           ["tests/unit/test_ops_schedules.py::test_the_timer_command_refuses_db_hosts_that_disagree"]),
 )
 
 
