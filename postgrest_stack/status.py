@@ -81,6 +81,8 @@ class HostReport:
     #: Checks left out because the controller lacks a secret they need (one line each);
     #: not drift: the verdict and the exit status are those of what was compared.
     skipped: list[str] = field(default_factory=list)
+    #: stack_role "backup": the host keeps offsite backups only; nothing of the stack is compared.
+    backup_only: bool = False
 
     @property
     def checked(self) -> bool:
@@ -262,6 +264,11 @@ def unreachable(name: str, reason: str, role: str = "") -> HostReport:
     return HostReport(name, role=role, error=reason, unreachable=True)
 
 
+def backup_host(name: str) -> HostReport:
+    """A host of stack_role "backup": named, never probed (no stack runs there)."""
+    return HostReport(name, role="backup", backup_only=True)
+
+
 def unknown(name: str, reason: str, role: str = "") -> HostReport:
     """A host whose expected state could not be computed (settings, secrets)."""
     return HostReport(name, role=role, error=reason)
@@ -342,6 +349,8 @@ def _host_lines(host: HostReport) -> list[str]:
         return [f"{host.name}  role {host.role or '?'}  UNREACHABLE: {host.error}"]
     if not host.checked:
         return [f"{host.name}  role {host.role or '?'}  NOT CHECKED: {host.error}"]
+    if host.backup_only:
+        return [f"{host.name}  role backup  keeps offsite backups only: no stack to compare"]
     docker = host.engine_version or host.docker or "?"
     if host.docker != "running":
         docker = f"{docker} ({host.docker})" if host.engine_version else host.docker

@@ -198,6 +198,9 @@ def _report(state: State, inventory_file: str, chosen: list, connect_errors: _Co
     # The controller side first: settings, secrets (never generated here), render, tenant keys.
     for host in chosen:
         data = host.data.dict()
+        if data.get("stack_role") == "backup":
+            reports[host.name] = status.backup_host(host.name)
+            continue
         try:
             resolved = settings.resolve(data, origin=origin_finder(host, inventory_file=inventory_file,
                                                                    group_data_dirs=dirs, cwd=project_root()),

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
     from postgrest_stack.jwks import Jwks
     from tasks.images import ControllerImageCache
+    from tasks.offsite import Fetched
     from tasks.rotation import HostRotation
     from tasks.runlock import RunInfo
 
@@ -36,6 +37,8 @@ class RunState:
     db_addresses_checked: bool = False
     #: Who runs, and the hosts this run locked (tasks/runlock.py).
     run_info: RunInfo | None = None
+    #: The backup fetch_offsite chose, by host name (its ``name`` is filled when its operation ran).
+    fetched: dict[str, Fetched] = field(default_factory=dict)
 
 
 def of(state: State) -> RunState:

@@ -59,7 +59,8 @@ _FOLDER = re.compile(r"^\S(?:.*\S)?$")
 _OFFSITE = re.compile(r"^(controller:\S(?:.*\S)?|group:[A-Za-z0-9_.-]+)$")
 DOCKER_INSTALL_MODES = ("official", "distro", "skip")
 IMAGE_SOURCES = ("registry", "controller")
-STACK_ROLES = ("all", "db", "api")
+#: stack_role "backup": a host that only keeps offsite backups (backup_offsite = "group:NAME").
+STACK_ROLES = ("all", "db", "api", "backup")
 #: tls_mode: off (no edge), or how the Caddy edge gets its certificate (postgrest_stack/edge.py).
 TLS_MODES = ("off", "acme", "files", "internal")
 #: log_max_size: what Docker's json-file driver reads as a size (digits, then k, m or g).
@@ -249,9 +250,12 @@ SETTINGS: tuple[Setting, ...] = (
             details="A body sent in chunks without a length is cut at the limit (Caddy 2.6.2 then answers 502)."),
     # --- Topology
     Setting("stack_role", str, "all", Choice(*STACK_ROLES),
-            "What a host runs: `all` (database and API), `db` (only the database) or `api` (only PostgREST "
-            "and Swagger UI).", "Topology", default_doc="`all` (`db`/`api` from groups)",
-            details="group_data/db.py and group_data/api.py set it for hosts in groups db and api."),
+            "What a host runs: `all` (database and API), `db` (only the database), `api` (only PostgREST "
+            "and Swagger UI) or `backup` (nothing: it keeps offsite backups, backup_offsite `group:NAME`).",
+            "Topology", default_doc="`all` (`db`/`api`/`backup` from groups)",
+            details="group_data/db.py, group_data/api.py and group_data/backup.py set it for hosts in groups db, "
+                    "api and backup. A backup host needs only its connection (and backup_dir): deploy.py and "
+                    "rotate_keys.py leave it out, status only names it."),
     Setting("db_host", str | None, None, HostName("a host name or IP address", ip=True),
             "The db host's private address, as api hosts reach it (its db_bind).", "Topology",
             default_doc="none (required for `api` hosts)"),

@@ -85,9 +85,15 @@ def check_keys(data: Mapping[str, Any], origin: Callable[[str], str] | None = No
 # --- Resolution --------------------------------------------------------------------------
 
 
-def _value(data: Mapping[str, Any], setting: Setting) -> Any:
+#: stack_role of a host that only keeps offsite backups: it needs none of the stack's required settings.
+BACKUP_ROLE = "backup"
+
+
+def _value(data: Mapping[str, Any], setting: Setting, backup_host: bool = False) -> Any:
     value = data.get(setting.name, setting.default)
     if value is None or value == "":
+        if setting.required and backup_host:
+            return None
         if setting.required or (setting.default is not None and not setting.secret):
             raise SettingsError(f"setting '{setting.name}' is not set: give it in group_data or with "
                                 f"--data {setting.name}=...")
@@ -99,12 +105,14 @@ def _resolved(data: Mapping[str, Any], origin: Callable[[str], str] | None,
               runner_keys: frozenset[str]) -> tuple[dict[str, Any], Settings]:
     """Every declared setting's value, and the Settings built from them, checked together."""
     check_keys(data, origin, runner_keys)
-    values = {setting.name: _value(data, setting) for setting in SETTINGS}
+    backup_host = data.get("stack_role") == BACKUP_ROLE
+    values = {setting.name: _value(data, setting, backup_host) for setting in SETTINGS}
     domain = values["auth0_domain"]
+    # A backup host without a tenant: "" (it is never deployed to, nor rotated).
     if values["jwks_url"] is None:
-        values["jwks_url"] = f"https://{domain}/.well-known/jwks.json"
+        values["jwks_url"] = f"https://{domain}/.well-known/jwks.json" if domain else ""
     if values["jwt_issuer"] is None:
-        values["jwt_issuer"] = f"https://{domain}/"
+        values["jwt_issuer"] = f"https://{domain}/" if domain else ""
     public_api_url_given = values["public_api_url"] is not None
     if not public_api_url_given and values["tls_mode"] != "off" and values["public_hostname"]:
         # The edge's public origin (postgrest_stack/edge.py, public_origin).
