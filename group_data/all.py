@@ -224,10 +224,13 @@ edge_https_port = 443
 edge_max_body_mb = 10
 
 # --- Topology -------------------------------------------------------------------------
-# What a host runs: `all` (database and API), `db` (only the database) or `api` (only
-# PostgREST and Swagger UI). group_data/db.py and group_data/api.py set it for hosts
-# in groups db and api.
-# Accepts one of all, db, api. Default: all (db/api from groups).
+# What a host runs: `all` (database and API), `db` (only the database), `api` (only
+# PostgREST and Swagger UI) or `backup` (nothing: it keeps offsite backups,
+# backup_offsite `group:NAME`). group_data/db.py, group_data/api.py and
+# group_data/backup.py set it for hosts in groups db, api and backup. A backup host
+# needs only its connection (and backup_dir): deploy.py and rotate_keys.py leave it
+# out, status only names it.
+# Accepts one of all, db, api, backup. Default: all (db/api/backup from groups).
 stack_role = "all"
 # The db host's private address, as api hosts reach it (its db_bind).
 # Accepts a host name or IP address. Default: none (required for api hosts).
