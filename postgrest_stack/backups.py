@@ -74,6 +74,22 @@ def to_prune(names: Iterable[str], keep: int) -> list[str]:
     return kept[:-keep] if len(kept) > keep else []
 
 
+def stack_of(info: str) -> str | None:
+    """The ``stack=`` value of a backup's ``info`` text (None: not given)."""
+    for line in info.splitlines():
+        key, sep, value = line.partition("=")
+        if sep and key.strip() == "stack":
+            return value.split()[0] if value.split() else None
+    return None
+
+
+def to_prune_of_stack(entries: Iterable[tuple[str, str | None]], stack: str, keep: int) -> list[str]:
+    """:func:`to_prune` over the backups of ``entries`` ((name, its info's stack)) that belong
+    to ``stack``: a place shared by several stacks never loses another stack's backups,
+    nor one whose stack is unknown, to this one's rotation."""
+    return to_prune([name for name, owner in entries if owner == stack], keep)
+
+
 # --- The manifest ------------------------------------------------------------------------
 
 

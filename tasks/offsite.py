@@ -9,7 +9,8 @@ controller with pyinfra's ``get_file`` / ``put_file``:
   ``group:NAME`` (``<backups_path>/<NAME>/`` of each host of that group, through a
   private temporary folder on the controller: the hosts need no keys to each other).
   Each place receives ``<NAME>.partial``, checks it against its SHA256SUMS, renames it
-  to ``<NAME>``, and only then prunes to ``backup_keep`` verified backups. Anything that
+  to ``<NAME>``, and only then prunes to ``backup_keep`` verified backups of this stack
+  (the ``stack=`` of their ``info``: a place shared by stacks never prunes another's). Anything that
   fails (a group host left out, unreachable, a bad copy) fails this host's operation
   with one line, so the run fails and ``alert_command`` fires (tasks/alerting.py).
 - :func:`fetch_offsite` (restore.py): NAME, or "latest", to this host's backups_path;
@@ -283,18 +284,31 @@ def _upload(target: Host, local_folder: Path, backups_path: str, name: str) -> N
         raise
 
 
-def _host_backups(target: Host, backups_path: str) -> list[str]:
-    """The verified backups at ``backups_path`` on ``target`` (none when it is missing)."""
+def _host_entries(target: Host, backups_path: str) -> list[tuple[str, str | None]]:
+    """(name, its info's stack) of each verified backup at ``backups_path`` on ``target``
+    (none when it is missing), oldest first."""
     q_root = shlex.quote(backups_path)
     ok, out, err = _shell(target, f"[ -d {q_root} ] || exit 0; cd {q_root} && for d in *; do "
-                                  f"[ -f \"$d/{backups.MANIFEST}\" ] && printf '%s\\n' \"$d\"; done; true")
+                                  f"[ -f \"$d/{backups.MANIFEST}\" ] || continue; "
+                                  "printf '%s %s\\n' \"$d\" \"$(sed -n 's/^stack=\\([^ ]*\\).*/\\1/p' \"$d/info\" 2>/dev/null "
+                                  "| head -n 1)\"; done; true")
     if not ok:
         raise TransferError(f"{target.name}: could not list {backups_path}: {err}")
-    return backups.verified((line.strip(), True) for line in out.splitlines())
+    found = {}
+    for line in out.splitlines():
+        name, _sep, stack = line.strip().partition(" ")
+        if backups.is_name(name):
+            found[name] = stack.strip() or None
+    return sorted(found.items())
 
 
-def _prune_host(target: Host, backups_path: str, keep: int) -> list[str]:
-    doomed = backups.to_prune(_host_backups(target, backups_path), keep)
+def _host_backups(target: Host, backups_path: str) -> list[str]:
+    """The verified backups at ``backups_path`` on ``target``, oldest first."""
+    return [name for name, _stack in _host_entries(target, backups_path)]
+
+
+def _prune_host(target: Host, backups_path: str, stack: str, keep: int) -> list[str]:
+    doomed = backups.to_prune_of_stack(_host_entries(target, backups_path), stack, keep)
     if doomed:
         paths = " ".join(shlex.quote(posixpath.join(backups_path, n)) for n in doomed)
         ok, _out, err = _shell(target, f"rm -rf {paths}")
@@ -310,8 +324,14 @@ def _controller_backups(folder: Path) -> list[str]:
                             if entry.is_dir())
 
 
-def _prune_controller(folder: Path, keep: int) -> list[str]:
-    doomed = backups.to_prune(_controller_backups(folder), keep)
+def _prune_controller(folder: Path, stack: str, keep: int) -> list[str]:
+    def stack_of(name: str) -> str | None:
+        try:
+            return backups.stack_of((folder / name / "info").read_text(encoding="utf-8", errors="replace"))
+        except OSError:
+            return None
+
+    doomed = backups.to_prune_of_stack([(n, stack_of(n)) for n in _controller_backups(folder)], stack, keep)
     for name in doomed:
         shutil.rmtree(folder / name)
     return doomed
@@ -368,7 +388,7 @@ def _copy(state: State, host: Host, settings: Settings, place: Place, backup: st
                 partial.rename(folder / name)
             finally:
                 shutil.rmtree(partial, ignore_errors=True)
-            pruned = _prune_controller(folder, settings.backup_keep)
+            pruned = _prune_controller(folder, settings.stack_name, settings.backup_keep)
             host.log(f"backup {name} copied to the controller's {folder}{_pruned_text(pruned)}", logger.info)
             return True
         for target in place.hosts:  # all of them usable before any copy starts
@@ -383,11 +403,13 @@ def _copy(state: State, host: Host, settings: Settings, place: Place, backup: st
             for target in place.hosts:
                 target_path = controller.host_settings(target).backups_path
                 _upload(target, temp / name, target_path, name)
-                pruned = _prune_host(target, target_path, settings.backup_keep)
+                pruned = _prune_host(target, target_path, settings.stack_name, settings.backup_keep)
                 host.log(f"backup {name} copied to {target.name}:{target_path}{_pruned_text(pruned)}", logger.info)
         return True
     except (TransferError, OSError, SettingsError) as error:
         return _fail(host, f"backup {name} not copied off the host: {error}")
+    except Exception as error:  # noqa: BLE001 - an SSH error mid-copy: still one line, the run fails
+        return _fail(host, f"backup {name} not copied off the host: {type(error).__name__}: {error}")
 
 
 def _fetch(state: State, host: Host, settings: Settings, place: Place | None, fetched: Fetched) -> bool:
@@ -444,3 +466,5 @@ def _fetch(state: State, host: Host, settings: Settings, place: Place | None, fe
         return True
     except (TransferError, OSError, SettingsError) as error:
         return _fail(host, f"backup {wanted} not fetched: {error}")
+    except Exception as error:  # noqa: BLE001 - an SSH error mid-copy: still one line, the run fails
+        return _fail(host, f"backup {wanted} not fetched: {type(error).__name__}: {error}")

@@ -24,6 +24,7 @@ from tests.harness.ports import free_port
 pytestmark = pytest.mark.e2e
 
 N1, N2, N3, N4 = "20260101T000000Z", "20260102T000000Z", "20260103T000000Z", "20260104T000000Z"
+OLD = "20250101T000000Z"
 JWKS = "https://tenant.eu.auth0.com/.well-known/jwks.json"  # never fetched by these runs
 COPY = "tests/e2e/deploys/offsite_copy.py"
 FETCH = "tests/e2e/deploys/offsite_fetch.py"
@@ -42,14 +43,14 @@ exec "$@"
 """
 
 
-def seed(folder: Path, name: str) -> None:
-    """A verified backup ``folder/name`` made on this machine (0700, files 0600)."""
+def seed(folder: Path, name: str, stack: str) -> None:
+    """A verified backup ``folder/name`` of ``stack`` made on this machine (0700, files 0600)."""
     backup = folder / name
     backup.mkdir(parents=True, mode=0o700)
     os.chmod(folder, 0o700)
     lines = []
     for member in FILES[:-1]:
-        content = f"{name} {member}\n".encode()
+        content = f"stack={stack}\n".encode() if member == "info" else f"{name} {member}\n".encode()
         (backup / member).write_bytes(content)
         lines.append(f"{hashlib.sha256(content).hexdigest()}  {member}\n")
     (backup / "SHA256SUMS").write_text("".join(lines))
@@ -103,8 +104,10 @@ def run(hosts, script: str, offsite: str, **env: str):
 def test_copy_to_the_controller_keeps_backup_keep(hosts, tmp_path_factory):
     db, _bk, sudo_log = hosts
     place = tmp_path_factory.mktemp("controller") / "offsite"
-    seed(place, N1)
-    seed(place, N2)
+    stack = db.data["stack_name"]
+    seed(place, N1, stack)
+    seed(place, N2, stack)
+    seed(place, OLD, "another-stack")  # a place shared with another stack: never pruned by this one
     (place / "unrelated").mkdir()
     (place / f"{N1}.partial").mkdir()
     before = staging_leftovers()
@@ -114,7 +117,7 @@ def test_copy_to_the_controller_keeps_backup_keep(hosts, tmp_path_factory):
     assert done.results["Copy the backup off the host (controller:" + str(place) + ")"][:2] == (1, 0)
     assert_same_backup(Path(db.data["backup_dir"]) / N3, place / N3)
     # backup_keep = 2: the oldest verified one went; what is no verified backup stays.
-    assert sorted(p.name for p in place.iterdir()) == sorted([N2, N3, "unrelated", f"{N1}.partial"])
+    assert sorted(p.name for p in place.iterdir()) == sorted([OLD, N2, N3, "unrelated", f"{N1}.partial"])
     used = sudo_log.read_text()
     # pyinfra's sudo download copies each file into the private staging folder, never /tmp.
     assert f"{STAGING}/postgrest-offsite." in used, used[-2000:]
@@ -160,8 +163,8 @@ def test_fetch_a_named_backup_from_the_controller(hosts):
 def test_copy_to_a_backup_group_and_fetch_latest_from_it(hosts):
     db, bk, _log = hosts
     kept = Path(bk.data["backup_dir"])
-    seed(kept, N1)
-    seed(kept, N2)
+    seed(kept, N1, db.data["stack_name"])
+    seed(kept, N2, db.data["stack_name"])
 
     done = run(hosts, COPY, "group:backup", OFFSITE_TEST_NAME=N3).check()
 

@@ -54,6 +54,15 @@ def test_prune_keeps_the_newest_and_touches_nothing_else():
         backups.to_prune(names, 0)
 
 
+def test_prune_only_this_stacks_backups():
+    assert backups.stack_of("stack=prod\ndb_name=app\n") == "prod"
+    assert backups.stack_of("db_name=app\nstack=prod extra\n") == "prod"
+    assert backups.stack_of("db_name=app\n") is None
+    entries = [(A, "prod"), (B, "staging"), (C, "prod"), ("20260104T000000Z", None), ("20260105T000000Z", "prod")]
+    assert backups.to_prune_of_stack(entries, "prod", 2) == [A]
+    assert backups.to_prune_of_stack(entries, "staging", 1) == []
+
+
 def test_verified_needs_the_manifest_and_a_name():
     assert backups.verified([(B, True), (A, True), (C, False), (f"{A}.partial", True)]) == [A, B]
 
