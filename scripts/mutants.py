@@ -1145,6 +1145,77 @@ MUTANTS: tuple[Mutant, ...] = (
            "the value read from every host, not the db hosts backup.py acts on: an api host's stray value "
            "refuses the command or, alone, would set the timer",
            ["tests/unit/test_ops_schedules.py::test_the_timer_command_refuses_db_hosts_that_disagree"]),
+# scripts/mutants.py MUTANTS.
+    # --- backups: names, latest, retention, the manifest (postgrest_stack/backups.py)
+    mutant("backups: prune keeps one too few", "postgrest_stack/backups.py",
+           "return kept[:-keep] if len(kept) > keep else []",
+           "return kept[:-keep + 1] if len(kept) >= keep else []",
+           "an off-by-one in retention: every place keeps backup_keep - 1 backups (and with keep 1, none "
+           "but the one being copied)",
+           ["tests/unit/test_backups.py::test_prune_keeps_the_newest_and_touches_nothing_else",
+            "tests/e2e/test_offsite.py::test_copy_to_the_controller_keeps_backup_keep"]),
+    mutant("backups: prune counts .partial folders", "postgrest_stack/backups.py",
+           "kept = sorted({n for n in names if is_name(n)})", "kept = sorted(set(names))",
+           "every folder counts toward backup_keep: a .partial or unrelated folder pushes a verified backup "
+           "out, or is itself deleted",
+           ["tests/unit/test_backups.py::test_prune_keeps_the_newest_and_touches_nothing_else"]),
+    mutant("backups: latest picks a restore's safety copy", "postgrest_stack/backups.py",
+           "candidates = [n for n in names if is_name(n) and label(n) not in NOT_LATEST_LABELS]",
+           "candidates = [n for n in names if is_name(n)]",
+           "a second `restore latest` would restore the database the first restore replaced",
+           ["tests/unit/test_backups.py::test_latest_is_the_greatest_name_but_never_a_restores_safety_copy"]),
+    mutant("backups: host check trusts sha256sum -c alone", "postgrest_stack/backups.py",
+           "for f in {members}; do [ \\\"$(grep -c",
+           "for f in ; do [ \\\"$(grep -c",
+           "a manifest that leaves out a file passes `sha256sum -c`: that file is never checked",
+           ["tests/unit/test_backups.py::test_the_host_side_check_wants_the_four_members_in_the_manifest"]),
+    mutant("backups: controller check skips the digests", "postgrest_stack/backups.py",
+           "        if sha256_file(path) != digests[member]:\n",
+           "        if not path.stat().st_size:\n",
+           "only presence is checked on the controller: a truncated offsite copy is fetched and restored",
+           ["tests/unit/test_backups.py::test_check_folder_names_the_bad_file",
+            "tests/e2e/test_offsite.py"]),  # the e2e tests build on each other: the module, in order
+    mutant("backups: the project root as controller place", "postgrest_stack/backups.py",
+           "    if folder == root or folder in root.parents:\n",
+           "    if folder in root.parents:\n",
+           "controller:. writes database dumps among the project's files, where a `git add -A` commits them",
+           ["tests/unit/test_backups.py::test_a_controller_folder_in_the_projects_own_files_is_refused",
+            "tests/unit/test_backups.py::test_place_of_the_project_root_is_refused"]),
+    # --- the copy off the host and back (tasks/offsite.py)
+    mutant("offsite: a group host left out by --limit is skipped", "tasks/offsite.py",
+           "        if not state.is_host_in_limit(target):\n            raise SettingsError(",
+           "        if False:\n            raise SettingsError(",
+           "`--limit db` quietly skips the backup hosts at preparation; the copy then fails mid-run after the "
+           "backup instead of before any host is touched",
+           ["tests/unit/test_backups.py::test_place_of_refusals_are_one_line"]),
+    mutant("offsite: an unreachable backup host is not a failure", "tasks/offsite.py",
+           "            if why:\n                raise TransferError(f\"backup {name} not copied off the host:",
+           "            if why and False:\n                raise TransferError(f\"backup {name} not copied off the host:",
+           "a backup that never left the host passes the run: no alert, the lost-disk case has no copy",
+           ["tests/e2e/test_offsite.py::test_an_unreachable_backup_host_fails_the_run"]),
+    mutant("offsite: a fetched copy is not checked on the controller", "tasks/offsite.py",
+           "            bad = backups.check_folder(source / name, shown=f\"controller:{source / name}\")\n",
+           "            bad = None\n",
+           "only the host-side check is left: still refused, but the .partial is made on the db host first "
+           "(and the refusal names the host's copy, not the offsite file)",
+           ["tests/e2e/test_offsite.py"]),  # the e2e tests build on each other: the module, in order
+    mutant("offsite: sudo transfers through /tmp", "tasks/offsite.py",
+           "    if arguments == plain:\n        yield None\n        return\n",
+           "    if True:\n        yield None\n        return\n",
+           "pyinfra's defaults: a sudo download is copied world-readable (chmod +r) into /tmp; no test can see "
+           "another user read it here, so the e2e test holds the staging folder's use through sudo's log",
+           ["tests/e2e/test_offsite.py::test_copy_to_the_controller_keeps_backup_keep"]),
+    mutant("backup hosts: deploy.py connects to them", "tasks/limit_guard.py",
+           "        if skips_backup_hosts:\n", "        if False:\n",
+           "deploy.py would probe a backup host and install a stack there (or fail it on missing settings)",
+           ["tests/unit/test_backups.py::test_deploy_and_rotation_leave_backup_hosts_out"]),
+    mutant("offsite: prune ignores which stack a backup is of", "postgrest_stack/backups.py",
+           "    return to_prune([name for name, owner in entries if owner == stack], keep)",
+           "    return to_prune([name for name, _owner in entries], keep)",
+           "staging and production sharing a controller PATH or a backup host: each run's rotation deletes the "
+           "other stack's backups",
+           ["tests/unit/test_backups.py::test_prune_only_this_stacks_backups",
+            "tests/e2e/test_offsite.py::test_copy_to_the_controller_keeps_backup_keep"]),
 )
 
 
