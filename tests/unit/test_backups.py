@@ -4,15 +4,15 @@ verdict on them, and bin/backup rendered on the hosts that run the database only
 from __future__ import annotations
 
 import dataclasses
+import os
+import subprocess
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from postgrest_stack import backups, render, settings, status
+from postgrest_stack import backups, probe, render, settings, status
 from postgrest_stack import plan as planning
 from tests.unit.test_plan import deployed_state
-
-pytestmark = pytest.mark.unit
 
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=timezone.utc)
 
@@ -119,3 +119,28 @@ def test_bin_backup_is_rendered_where_the_database_runs_only(data, secrets):
     assert backups.NAME_PATTERN in text
     # The password is read inside the container, never given on a command line.
     assert secrets["postgres_password"] not in text and "PGPASSWORD=$(cat /run/stack-secrets/superuser-password)" in text
+
+
+def test_the_probe_reports_the_newest_verified_backup_only(tmp_path):
+    """The probe's line run for real: a newer .partial, a newer folder without SHA256SUMS,
+    another name, a file of a backup's name: none counts; no folder at all: none."""
+    folder = tmp_path / "backups dir"
+    for name, sums in (("20261201T020000Z", True), ("20261202T020000Z-pre-migrations", True),
+                       ("20261202T030000Z", False), ("20261202T040000Z.partial", True), ("notes", True),
+                       ("20261202T050000Z-Upper", True)):
+        (folder / name).mkdir(parents=True)
+        if sums:
+            (folder / name / "SHA256SUMS").write_text("")
+    (folder / "20261203T000000Z").write_text("a file, not a backup")
+
+    def latest(path) -> str | None:
+        command = probe.command(str(tmp_path / "no-app"), f"probe-b1-{os.getpid()}", 1, backups_path=str(path))
+        done = subprocess.run(["sh", "-c", command], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        assert sum(line.startswith("backup ") for line in done.stdout.splitlines()) == 1, done.stdout
+        return probe.parse(done.stdout.splitlines()).latest_backup
+
+    assert latest(folder) == "20261202T020000Z-pre-migrations"
+    assert latest(tmp_path / "none") is None
+    assert probe.parse(["backup 20261202T020000Z.partial"]).latest_backup is None
+    assert "backup" not in probe.command("/opt/app", "s", 1)  # no backups_path (not a db host): no line

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from datetime import datetime, timezone
 
 import pytest
 
-from postgrest_stack import backups, jwks, probe, render, settings, signing_keys, status
+from postgrest_stack import jwks, probe, render, settings, signing_keys, status
 from postgrest_stack import plan as planning
 from postgrest_stack.layout import JWKS_FILE
 from tests.unit.test_plan import deployed_state
@@ -52,12 +51,8 @@ def healthy(files) -> probe.HostState:
     return state
 
 
-#: The time status compares backups' ages with, in these tests.
-NOW = datetime(2026, 12, 2, 12, 0, tzinfo=timezone.utc)
-
-
-def report(resolved, files, state, tenant, name="api-1", now=None):
-    return status.host_report(name, resolved, files, state, tenant, now=now)
+def report(resolved, files, state, tenant, name="api-1"):
+    return status.host_report(name, resolved, files, state, tenant)
 
 
 def test_a_host_holding_what_render_and_the_tenant_say_has_no_drift(resolved, files, tenant):
