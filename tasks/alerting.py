@@ -1,4 +1,4 @@
-"""One alert per failing run of deploy.py or rotate_keys.py, through ``alert_command``.
+"""One alert per failing run of deploy.py, rotate_keys.py or backup.py, through ``alert_command``.
 
 Installed by the project's pyinfra ``config.py``, which every ``pyinfra`` command started
 in the project folder reads before it loads the inventory or connects to a host. For a
