@@ -12,8 +12,9 @@ PostgREST only waits for them and changes nothing when one failed (tasks/db_firs
 from pyinfra import host, logger
 from pyinfra.api.exceptions import PyinfraError
 
-from postgrest_stack import app_dir, render
+from postgrest_stack import app_dir, backups, render
 from postgrest_stack import plan as planning
+from tasks import backups as backup_task
 from tasks import controller, db_first, rotation, runlock
 from tasks.docker import ensure_docker
 from tasks.images import image_ids, load_images
@@ -33,6 +34,7 @@ except controller.CONTROLLER_ERRORS as error:
 # The run's lock on this host, taken in the probe's command (tasks/runlock.py).
 state = runlock.probe_host(settings)
 plan = planning.make_plan(files, state, image_ids(carried))
+pending: list = []
 if plan.migrate:
     try:
         # The ledger's rows only when its digest differs: a changed, missing or
@@ -42,6 +44,12 @@ if plan.migrate:
         raise PyinfraError(f"{host.name}: {error}") from None
     if pending:
         logger.info(f"{host.print_prefix}migrations pending: {', '.join(m.name for m in pending)}")
+# A verified backup before pending migrations, where this host runs a database that
+# already exists (a first deploy has nothing to back up); a failing one stops the host
+# before bin/migrate.
+backup_first = (backup_task.run_name(backups.PRE_MIGRATIONS)
+                if plan.migrate and pending and settings.backup_before_migrations and settings.runs_db
+                and state.services.get("db") is not None else None)
 # An app_dir holding someone else's files is never taken over (chown, chmod, our files).
 foreign = app_dir.refusal(settings.app_dir, state.paths)
 
@@ -49,7 +57,7 @@ foreign = app_dir.refusal(settings.app_dir, state.paths)
 def converge():
     """This host's stack steps: called where a db host's and an api host's steps belong
     around the shared wait (tasks/db_first.py)."""
-    apply_stack(settings, files, state, plan)
+    apply_stack(settings, files, state, plan, backup_first=backup_first)
     if plan.rotate_keys:
         rotation.register(settings, jwks, state.jwks_kids, file_current=plan.key_file_current)
     if plan.gate:

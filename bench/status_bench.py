@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.e2e.harness import Target, run_pyinfra, run_status  # noqa: E402
+from tests.e2e.harness import Target, run_pyinfra, run_status, stand_in_backup  # noqa: E402
 from tests.harness.auth0 import JwksEndpoint, Tenant  # noqa: E402
 
 
@@ -41,6 +41,8 @@ def main() -> None:
         targets = [Target.create(f"bench-st{i}", endpoint.url) for i in range(1, 4)]
         try:
             run_pyinfra(targets, "deploy.py").check()
+            for target in targets:
+                stand_in_backup(target)  # a db host without a recent backup is drift
             deploys, statuses = [], []
             for _ in range(args.runs):
                 deploys.append(timed(targets, lambda: run_pyinfra(targets, "deploy.py").check()))

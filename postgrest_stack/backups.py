@@ -13,6 +13,10 @@ the greatest name.
 ``backup_offsite`` (:func:`parse_offsite`): ``controller:PATH`` (a folder on the
 controller; a relative PATH is from the project root) or ``group:NAME`` (the backups_path
 of each host of that inventory group).
+
+Ages (the probe reports the newest verified backup's name, ``status`` turns it into an
+age and, past ``backup_max_age_hours`` or with no backup at all on a db host, into
+drift): :func:`age_hours`, :func:`staleness`.
 """
 
 from __future__ import annotations
@@ -21,11 +25,17 @@ import hashlib
 import re
 import shlex
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable
 
-#: A verified backup's folder name (see the module's docstring).
-NAME = re.compile(r"^[0-9]{8}T[0-9]{6}Z(-[a-z]+(-[a-z]+)*)?$")
+#: A verified backup's folder name (see the module's docstring; also in
+#: templates/bin/backup.j2 and templates/probe.sh.j2, as grep -E).
+NAME_PATTERN = r"^[0-9]{8}T[0-9]{6}Z(-[a-z]+(-[a-z]+)*)?$"
+NAME = re.compile(NAME_PATTERN)
+#: Labels the project itself gives: a backup before migrations, a restore, an upgrade.
+PRE_MIGRATIONS, PRE_RESTORE, PRE_UPGRADE = "pre-migrations", "pre-restore", "pre-upgrade"
+_STAMP = "%Y%m%dT%H%M%SZ"
 #: The files the manifest covers, in its order.
 MEMBERS = ("db.dump", "roles.sql", "counts.tsv", "info")
 MANIFEST = "SHA256SUMS"
@@ -45,7 +55,7 @@ class BackupError(ValueError):
 
 def is_name(name: str) -> bool:
     """``name`` is a backup's name (so not a ``.partial`` work folder nor anything else)."""
-    return bool(NAME.match(name))
+    return bool(NAME.fullmatch(name))  # not "…Z\n": $ alone matches before a final newline
 
 
 def label(name: str) -> str | None:
@@ -203,3 +213,55 @@ def controller_folder(where: str, root: Path, tracked: Iterable[str] = ()) -> Pa
         raise BackupError(f"setting 'backup_offsite' (controller:{where}): {folder} {why}; choose a folder of its own "
                           "(e.g. controller:backups, or an absolute path outside the project)")
     return folder
+
+
+def name_for(started: datetime, label: str | None = None) -> str:
+    """The name of a backup whose run started at ``started`` (UTC), with an optional label."""
+    if started.tzinfo is not None:
+        started = started.astimezone(timezone.utc)
+    name = started.strftime(_STAMP) + (f"-{label}" if label else "")
+    if not NAME.match(name):
+        raise ValueError(f"{label!r}: a backup label is lower-case words joined by '-'")
+    return name
+
+
+def name_from_iso(started: str, label: str | None = None) -> str:
+    """``name_for`` of an ISO time as the run lock records it (``2026-12-02T18:00:00Z``)."""
+    return name_for(datetime.strptime(started, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc), label)
+
+
+def taken_at(name: str) -> datetime:
+    """The UTC time a backup's name says its run started."""
+    if not is_name(name):
+        raise ValueError(f"{name!r} is no backup name (YYYYMMDDTHHMMSSZ[-label])")
+    return datetime.strptime(name[:16], _STAMP).replace(tzinfo=timezone.utc)
+
+
+def age_hours(name: str, now: datetime) -> float:
+    """How many hours before ``now`` the backup ``name`` was started."""
+    return (now - taken_at(name)).total_seconds() / 3600
+
+
+def newest(names: list[str]) -> str | None:
+    """The newest of ``names`` that are backup names (None: none)."""
+    found = sorted(name for name in names if is_name(name))
+    return found[-1] if found else None
+
+
+def shown_age(hours: float) -> str:
+    """An age for people: ``35 min``, ``5.2 h``, ``3.1 days``."""
+    if hours < 1:
+        return f"{max(0, round(hours * 60))} min"
+    if hours < 48:
+        return f"{hours:.1f} h"
+    return f"{hours / 24:.1f} days"
+
+
+def staleness(latest: str | None, max_age_hours: int, now: datetime) -> str | None:
+    """Why a db host's backups are drift (None: the newest is recent enough)."""
+    if latest is None:
+        return "no verified backup yet"
+    age = age_hours(latest, now)
+    if age > max_age_hours:
+        return f"the newest verified backup, {latest}, is {shown_age(age)} old (backup_max_age_hours {max_age_hours})"
+    return None

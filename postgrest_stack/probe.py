@@ -20,7 +20,7 @@ from functools import lru_cache
 
 import jinja2
 
-from . import TEMPLATES, versions
+from . import TEMPLATES, backups, versions
 from .layout import DIGEST_KEY, ENV, GUARD_SCHEMA, JWKS_FILE
 from .migrations import LEDGER_TABLE
 
@@ -64,6 +64,8 @@ class HostState:
     #: not installed or not answering).
     engine_version: str | None = None
     compose_version: str | None = None
+    #: On a db host: the newest verified backup's name in backups_path (None: none, or not probed).
+    latest_backup: str | None = None
 
     @property
     def systemd(self) -> bool:
@@ -99,7 +101,7 @@ def _templates() -> jinja2.Environment:
 
 def command(app_dir: str, stack_name: str, admin_port: int, external: tuple[str, str] | None = None,
             images: tuple[str, ...] = (), secret_files: tuple[str, ...] = (), details: bool = False,
-            postgrest_version: str = versions.TESTED_RELEASE) -> str:
+            postgrest_version: str = versions.TESTED_RELEASE, backups_path: str | None = None) -> str:
     """The probe script (templates/probe.sh.j2) for a host of these settings.
 
     ``external``: (postgres image, superuser conninfo) of an external database, whose SQL
@@ -108,7 +110,8 @@ def command(app_dir: str, stack_name: str, admin_port: int, external: tuple[str,
     paths under app_dir digested with the host's digest key (digests.py), never plainly.
     ``details`` (the status command): also the engine and compose versions, before the
     Docker check that ends the script early. ``postgrest_version``: how readiness is
-    asked (templates/shell/ready.sh.j2).
+    asked (templates/shell/ready.sh.j2). ``backups_path`` (a db host's): the newest
+    verified backup there is reported (a ``backup`` line).
     """
     for path in secret_files:
         # find -path takes them as patterns: left out of the plain digests, a name with a
@@ -122,7 +125,8 @@ def command(app_dir: str, stack_name: str, admin_port: int, external: tuple[str,
         ready_command=" ".join(shlex.quote(arg) for arg in pgrst.ready_argv),
         digest_key=DIGEST_KEY, jwks_file=JWKS_FILE, env_file=posixpath.join(app_dir, ENV),
         engine_services=ENGINE_SERVICES, server_version_format="{{.Server.Version}}", image_id_format="{{.Id}}",
-        service_format=SERVICE_FORMAT, digest_sql=DIGEST_SQL, ledger_sql=LEDGER_SQL)
+        service_format=SERVICE_FORMAT, digest_sql=DIGEST_SQL, ledger_sql=LEDGER_SQL, backups_path=backups_path,
+        backup_name=backups.NAME_PATTERN)
 
 
 def _stack_filter(project: str) -> str:
@@ -216,6 +220,9 @@ def parse(lines: list[str]) -> HostState:
             state.engine_version = rest.strip() or None
         elif word == "compose":
             state.compose_version = rest.strip() or None
+        elif word == "backup":
+            name = rest.strip()
+            state.latest_backup = name if backups.is_name(name) else None
     for relative, (kind, mode, uid, gid) in raw_paths.items():
         state.paths[relative] = PathState(kind, mode, uid, gid, shas.get(relative), keyed.get(relative))
     return state

@@ -179,6 +179,7 @@ def render(settings: Settings, secrets: dict[str, str]) -> dict[str, RenderedFil
             files[layout.KEY_FILE] = file(layout.KEY_FILE, pair.key)
     scripts = ["compose", "health-gate"]
     scripts += ["apply-sql", "migrate"] if settings.applies_sql else []
+    scripts += ["backup"] if settings.runs_db else []  # bin/backup NAME: a verified backup (templates/bin/backup.j2)
     scripts += ["reload-postgrest", "prove-keys"] if settings.runs_api else []
     scripts += ["reload-edge"] if settings.runs_edge else []
     for name in scripts:

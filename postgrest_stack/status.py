@@ -16,24 +16,27 @@ image IDs and kids, never a digest or a file's content.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 
-from . import compare, loaded, migrations
+from . import backups, compare, loaded, migrations
 from .layout import JWKS_FILE, SQL_DIR, RenderedFile
 from .probe import HostState
 from .settings import Settings
 
 DEPLOY = "deploy.py"
 ROTATE = "rotate_keys.py"
+BACKUP = "backup.py"
 
 EXIT_OK, EXIT_DRIFT, EXIT_UNKNOWN = 0, 1, 2
 #: Every kind of drift line (docs/operations.md, "Day 2", explains each).
-DRIFT_KINDS = ("docker", "directory", "file", "sql", "migrations", "service", "image", "ready", "keys", "loaded")
+DRIFT_KINDS = ("docker", "directory", "file", "sql", "migrations", "service", "image", "ready", "keys", "loaded",
+               "backup")
 
 
 @dataclass(frozen=True)
 class Drift:
     """One difference: ``kind`` (docker, directory, file, sql, migrations, service, image,
-    ready, keys, loaded), what it is about, what differs, and the command that fixes it."""
+    ready, keys, loaded, backup), what it is about, what differs, and the command that fixes it."""
 
     kind: str
     subject: str
@@ -83,6 +86,9 @@ class HostReport:
     skipped: list[str] = field(default_factory=list)
     #: stack_role "backup": the host keeps offsite backups only; nothing of the stack is compared.
     backup_only: bool = False
+    #: A db host's newest verified backup: {"name": NAME, "age_hours": H}; None: none, or no database here.
+    backup: dict | None = None
+    runs_db: bool = False
 
     @property
     def checked(self) -> bool:
@@ -106,7 +112,7 @@ class HostReport:
             "docker": self.docker or None, "engine_version": self.engine_version,
             "compose_version": self.compose_version, "services": self.services, "ready": self.ready,
             "kids": self.kids, "tenant": self.tenant, "migrations": self.migrations,
-            "last_run": self.last_run, "skipped": self.skipped,
+            "last_run": self.last_run, "skipped": self.skipped, "backup": self.backup,
             "drift": [{"kind": d.kind, "subject": d.subject, "detail": d.detail, "fix": d.fix} for d in self.drift],
         }
 
@@ -163,7 +169,7 @@ def _ledger_lines(report: HostReport, settings: Settings, files: dict[str, Rende
 
 def host_report(name: str, settings: Settings, files: dict[str, RenderedFile], state: HostState,
                 tenant: TenantKeys, ledger: list[migrations.Applied] | None = None,
-                unknown: dict[str, str] | None = None) -> HostReport:
+                unknown: dict[str, str] | None = None, now: datetime | None = None) -> HostReport:
     """Compare one probed host with what ``render`` and the tenant's keys say it should hold.
 
     ``files`` is render's output, plus the tenant's canonical key file where PostgREST
@@ -173,11 +179,14 @@ def host_report(name: str, settings: Settings, files: dict[str, RenderedFile], s
     ``unknown``: {rendered file: why its content is not known} (a secret the controller
     lacks: ``files`` then hold a stand-in for it): such a file's content, the SQL digest
     and the load records that include it are not compared, each left out with one line
-    in ``skipped``; its presence, mode and owner still are.
+    in ``skipped``; its presence, mode and owner still are. Where the database runs, its
+    newest verified backup older than backup_max_age_hours at ``now`` (default: the
+    current time), or none at all, is drift too.
     """
     unknown = unknown or {}
     report = HostReport(name, role=settings.stack_role, docker=state.docker, engine_version=state.engine_version,
-                        compose_version=state.compose_version, runs_api=settings.runs_api, tenant=tenant.url)
+                        compose_version=state.compose_version, runs_api=settings.runs_api, tenant=tenant.url,
+                        runs_db=settings.runs_db)
     report.services = {service: {"image": s.image, "image_id": s.image_id or None, "status": s.status,
                                  "health": s.health or None}
                        for service, s in sorted(state.services.items())}
@@ -229,7 +238,19 @@ def host_report(name: str, settings: Settings, files: dict[str, RenderedFile], s
             if extra:
                 drift.append(Drift("keys", "extra", f"the host serves {', '.join(extra)}, "
                                                     "the tenant no longer publishes it", ROTATE))
+    if settings.runs_db:
+        _backup(report, settings, state, now or datetime.now(timezone.utc))
     return report
+
+
+def _backup(report: HostReport, settings: Settings, state: HostState, now: datetime) -> None:
+    """The newest verified backup and its age; too old, or none at all, is drift."""
+    latest = state.latest_backup
+    if latest is not None:
+        report.backup = {"name": latest, "age_hours": round(backups.age_hours(latest, now), 2)}
+    stale = backups.staleness(latest, settings.backup_max_age_hours, now)
+    if stale:
+        report.drift.append(Drift("backup", settings.backups_path, stale, BACKUP))
 
 
 def _depends_on_unknown(difference: compare.Difference, files: dict[str, RenderedFile],
@@ -362,6 +383,9 @@ def _host_lines(host: HostReport) -> list[str]:
         lines.append(f"    {host.last_run}")
     if host.migrations is not None:
         lines.append(f"    migrations {host.migrations['applied']} applied, {host.migrations['pending']} pending")
+    if host.runs_db:
+        lines.append(f"    backup {host.backup['name']}, {backups.shown_age(host.backup['age_hours'])} old"
+                     if host.backup else "    backup none")
     for service, seen in host.services.items():
         state = seen["status"] + (f" ({seen['health']})" if seen["health"] else "")
         image_id = short_id(seen["image_id"]) if seen["image_id"] else "-"

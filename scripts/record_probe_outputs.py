@@ -50,7 +50,7 @@ LEDGER = ((1, "0001_todos.sql", "1" * 64), (2, "0002_notes.sql", "2" * 64))
 #: Names in an app_dir of their own.
 ODD_NAMES = ("back\\slash.sql", "two  spaces  .sql", "quote's \"double\" $HOME.sql", "tab\tand ünïcode")
 #: The shell's tools, for a PATH without docker.
-TOOLS = ("sh", "cat", "find", "sha256sum", "tr", "head", "timeout", "curl")
+TOOLS = ("sh", "cat", "find", "sha256sum", "tr", "head", "timeout", "curl", "ls", "grep", "sort")
 
 
 def free_port() -> int:
@@ -102,6 +102,17 @@ def record(name: str, case: str, arguments: dict, output: list[str]) -> None:
     document = {"case": case, "arguments": shown, "output": output, "state": state_dict(probe.parse(output))}
     (OUT / f"{name}.json").write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     print(f"{name}: {len(output)} lines")
+
+
+def make_backups(folder: Path) -> Path:
+    """A backups_path as bin/backup leaves it, with what must never count as a verified backup."""
+    for name, sums in (("20261201T020000Z", True), ("20261202T020000Z-pre-migrations", True),
+                       ("20261202T030000Z", False), ("20261202T040000Z.partial", True), ("notes", True),
+                       ("20261202T050000Z-Upper", True)):
+        (folder / name).mkdir(parents=True, mode=0o700)
+        if sums:
+            (folder / name / "SHA256SUMS").write_text("")
+    return folder
 
 
 def docker(*args: str, check: bool = True) -> str:
@@ -168,6 +179,10 @@ def main() -> None:
             arguments = dict(base, app_dir=str(root / "none"))
             record("bare-host", "a host the stack never reached: no app_dir, no docker", arguments,
                    run(arguments, only_tools(root / "bare")))
+            arguments = dict(base, app_dir=str(root / "none"), backups_path=str(make_backups(root / "backups")))
+            record("backups", "a db host's backups_path: the newest verified backup (a backup's name holding "
+                   "SHA256SUMS), never a newer .partial, a newer folder without SHA256SUMS or another name",
+                   arguments, run(arguments, only_tools(root / "bare")))
             arguments = dict(base, app_dir=str(app))
             record("docker-missing", "the stack's files in place (owners as deployed: db/ 999, postgrest/ 1000), "
                    "no docker client on PATH", arguments, run(arguments, only_tools(root / "no-docker")))

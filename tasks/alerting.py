@@ -1,4 +1,4 @@
-"""One alert per failing run of deploy.py or rotate_keys.py, through ``alert_command``.
+"""One alert per failing run of deploy.py, rotate_keys.py or backup.py, through ``alert_command``.
 
 Installed by the project's pyinfra ``config.py``, which every ``pyinfra`` command started
 in the project folder reads before it loads the inventory or connects to a host. For a
@@ -30,7 +30,7 @@ from pyinfra.context import ctx_state
 from postgrest_stack import alerts
 
 #: The runs that alert when they fail.
-WATCHED_SCRIPTS = ("deploy.py", "rotate_keys.py")
+WATCHED_SCRIPTS = ("deploy.py", "rotate_keys.py", "backup.py")
 #: pyinfra's line for an error that stops the run (pyinfra_cli.exceptions: WrappedError, CliError).
 _FATAL = re.compile(r"^--> (?P<kind>[A-Za-z ]*error)(?: in .+ line \d+)?: (?P<message>.+)$")
 _UNEXPECTED = re.compile(r"^--> An exception occurred in: (?P<file>.+?):?$")

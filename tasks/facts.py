@@ -15,10 +15,10 @@ class StackProbe(FactBase):
     """Init system, Docker/compose, the stack's files, containers, /ready and SQL digest."""
 
     def command(self, app_dir, stack_name, admin_port, postgrest_version, external=None, images=(), secret_files=(),
-                details=False):
+                details=False, backups_path=None):
         return probe.command(app_dir, stack_name, admin_port, tuple(external) if external else None,
                              images=tuple(images), secret_files=tuple(secret_files), details=details,
-                             postgrest_version=postgrest_version)
+                             postgrest_version=postgrest_version, backups_path=backups_path)
 
     def process(self, output):
         return probe.parse(list(output))

@@ -27,7 +27,9 @@ def probe_arguments(settings: Settings, details: bool = False) -> dict:
     # The release says how readiness is asked (templates/shell/ready.sh.j2).
     arguments = dict(app_dir=settings.app_dir, stack_name=settings.stack_name,
                      admin_port=settings.postgrest_admin_port, postgrest_version=settings.postgrest_version,
-                     external=external, images=images, secret_files=KEYED_FILES)
+                     external=external, images=images, secret_files=KEYED_FILES,
+                     # A db host's newest verified backup (status reports its age).
+                     backups_path=settings.backups_path if settings.runs_db else None)
     return {**arguments, "details": True} if details else arguments
 
 

@@ -57,7 +57,7 @@ from tasks.facts import StackProbe
 from tasks.probe_host import probe_arguments
 
 #: The scripts a run of which takes the lock (the runs config.py installs this for).
-LOCKED_SCRIPTS = ("deploy.py", "rotate_keys.py")
+LOCKED_SCRIPTS = ("deploy.py", "rotate_keys.py", "backup.py")
 MARK_OPERATION = "Audit: run started"
 
 
@@ -110,10 +110,10 @@ class LockedStackProbe(StackProbe):
 
     # Every argument by name: pyinfra passes a fact's arguments by the command's signature.
     def command(self, lock_owner, pending, lock_wait, app_dir, stack_name, admin_port, postgrest_version,
-                external=None, images=(), secret_files=(), details=False):
+                external=None, images=(), secret_files=(), details=False, backups_path=None):
         return runs.lock_script(app_dir, lock_owner, pending, lock_wait) + super().command(
             app_dir, stack_name, admin_port, postgrest_version, external=external, images=images,
-            secret_files=secret_files, details=details)
+            secret_files=secret_files, details=details, backups_path=backups_path)
 
     def process(self, output):
         why, lines = runs.split_lock(list(output))

@@ -16,10 +16,13 @@ from postgrest_stack.layout import DIRECTORIES, JWKS_FILE, RenderedFile, host_sc
 from postgrest_stack.probe import HostState
 from postgrest_stack.settings import Settings
 from tasks import files
+from tasks.backups import take_backup
 
 
 @deploy("PostgREST stack")
-def apply_stack(settings: Settings, rendered_files: dict[str, RenderedFile], state: HostState, plan: planning.Plan):
+def apply_stack(settings: Settings, rendered_files: dict[str, RenderedFile], state: HostState, plan: planning.Plan,
+                backup_first: str | None = None):
+    """``backup_first``: the name of a verified backup to take before the migrations (deploy.py)."""
     app = settings.app_dir
     for relative in plan.directories:
         mode, uid = DIRECTORIES[relative]
@@ -52,6 +55,10 @@ def apply_stack(settings: Settings, rendered_files: dict[str, RenderedFile], sta
                      commands=[host_script(app, "compose", "up", "-d", "--remove-orphans")])
     if plan.sql and not plan.sql_first:
         _apply_sql(settings)  # a fresh database: once up has started it
+    if plan.migrate and backup_first:
+        # The database is up (the SQL above, or the running stack): the data as it is
+        # before the migrations, verified; a failure stops the host here.
+        take_backup(settings, backup_first)
     if plan.migrate:
         # After the SQL (it keeps the ledger); once per run for an external database.
         server.shell(name="Apply migrations" if settings.runs_db else "Apply migrations to the external database",

@@ -89,6 +89,11 @@ class Target:
             "postgrest_port": free_port(),
             "postgrest_admin_port": free_port(),
             "db_port": free_port(),
+            # Backups stay in the target's workdir (removed with it). A backup before
+            # migrations costs a dump and a restore check per deploy: only
+            # tests/e2e/test_backup.py turns it on.
+            "backup_dir": str(workdir / "backups"),
+            "backup_before_migrations": False,
         }
         secrets = {"STACK_POSTGRES_PASSWORD": "e2e-superuser-password-0001",
                    "STACK_AUTHENTICATOR_PASSWORD": "e2e-authenticator-password-0001"}
@@ -127,6 +132,16 @@ class Target:
             subprocess.run([str(compose), "down", "-v", "--remove-orphans"], capture_output=True, timeout=300)
         self.sshd.stop()
         shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def stand_in_backup(target: Target) -> Path:
+    """A folder as status counts a verified backup (a backup's name, taken now, holding
+    SHA256SUMS) for tests about other things: status reports a db host without a recent
+    one as drift. Real backups: tests/e2e/test_backup.py."""
+    folder = Path(target.data["backup_dir"]) / time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    (folder / "SHA256SUMS").write_text("")
+    return folder
 
 
 def write_inventory(targets: list) -> Path:

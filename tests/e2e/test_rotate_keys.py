@@ -12,7 +12,7 @@ import requests
 
 from postgrest_stack import signing_keys
 from tasks import runlock
-from tests.e2e.harness import Target, bearer, deployed, run_pyinfra, run_status
+from tests.e2e.harness import Target, bearer, deployed, run_pyinfra, run_status, stand_in_backup
 from tests.harness.auth0 import Tenant
 from tests.harness.load import RequestLoop
 from tests.jwks_corpus import refused_cases
@@ -30,6 +30,8 @@ def tenant(tmp_path_factory):
 @pytest.fixture(scope="module")
 def hosts(endpoint):
     with deployed(endpoint.url, "rot-a", "rot-b") as targets:
+        for target in targets:
+            stand_in_backup(target)  # status: a db host without a recent backup is drift
         yield tuple(targets)
 
 

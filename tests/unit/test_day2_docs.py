@@ -38,7 +38,8 @@ def test_the_sample_report_is_what_status_prints():
     lines = ("tenant " + sample).splitlines()
     tenant = status.TenantKeys("https://example-tenant.eu.auth0.com/.well-known/jwks.json", ("kA", "kB", "kC"))
     db = status.HostReport("db-1.prod.example.com", role="db", docker="running", engine_version="24.0.7",
-                           compose_version="2.24.6",
+                           compose_version="2.24.6", runs_db=True,
+                           backup={"name": "20261202T020000Z", "age_hours": 7.5},
                            services={"db": {"image": "postgres:15.14-bookworm", "image_id": "sha256:66c17afc7cd4" + "0" * 52,
                                             "status": "running", "health": "healthy"}})
     api = status.HostReport("api-1.prod.example.com", role="api", docker="running", engine_version="24.0.7",

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from postgrest_stack import compare, digests, layout, probe, render, settings
+from postgrest_stack import backups, compare, digests, layout, probe, render, settings
 from postgrest_stack import plan as planning
 from postgrest_stack.layout import DIRECTORIES
 from postgrest_stack.render import sql_digest
@@ -37,6 +38,8 @@ def deployed_state(files, *, ready=200, services=("db", "postgrest")) -> probe.H
         state.services[name] = probe.ServiceState("running", "healthy", "t0", compare.service_images(files)[name])
     state.ready = ready
     state.sql_digest = f"sql-digest:{sql_digest(files)}"
+    if "db" in services:  # backed up an hour ago (status: a recent verified backup)
+        state.latest_backup = backups.name_for(datetime.now(timezone.utc) - timedelta(hours=1))
     # ... and whose services loaded them (the records a successful run leaves, loaded.py).
     return with_records(state, files)
 

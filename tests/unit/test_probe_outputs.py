@@ -28,7 +28,7 @@ def state_dict(state: probe.HostState) -> dict:
 def test_the_cases_are_there():
     names = {case.stem for case in CASES}
     assert {"bare-host", "docker-missing", "docker-stopped", "deployed-healthy", "deployed-no-ledger", "stack-down",
-            "external-database", "images", "details", "odd-names"} <= names
+            "external-database", "images", "details", "odd-names", "backups"} <= names
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.stem for case in CASES])
@@ -66,4 +66,7 @@ def test_what_the_cases_hold():
     images = state["images"]["images"]
     assert images.pop("localhost:5000/not-held:1") is None and all(i.startswith("sha256:") for i in images.values())
     assert state["details"]["engine_version"] and state["details"]["compose_version"]
+    # The newest verified backup: not the newer .partial, folder without SHA256SUMS or other name.
+    assert state["backups"]["latest_backup"] == "20261202T020000Z-pre-migrations"
+    assert all(s["latest_backup"] is None for name, s in state.items() if name != "backups")
     assert "back\\slash.sql" in state["odd-names"]["paths"] and "two  spaces  .sql" in state["odd-names"]["paths"]
