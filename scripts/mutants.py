@@ -86,6 +86,9 @@ PACKAGING = "tests/unit/test_packaging.py"
 PROJECT_DIR = "tests/unit/test_project_dir.py"
 INSTALLED = "tests/unit/test_installed_command.py"
 VALUES = "tests/unit/test_settings_values.py"
+BACKUP_E2E = "tests/e2e/test_backup.py"
+BACKUP_SCRIPT = "tests/e2e/test_backup_script.py::test_counts_are_the_dumps_under_concurrent_writes"
+BACKUPS_UNIT = "tests/unit/test_backup_ages.py"
 NO_SECRETS = "tests/unit/test_status_without_secrets.py"
 DB_ADDRESS = "tests/unit/test_db_address_check.py"
 UNKNOWN_KEYS = "tests/unit/test_unknown_settings.py"
@@ -1216,6 +1219,46 @@ MUTANTS: tuple[Mutant, ...] = (
            "other stack's backups",
            ["tests/unit/test_backups.py::test_prune_only_this_stacks_backups",
             "tests/e2e/test_offsite.py::test_copy_to_the_controller_keeps_backup_keep"]),
+    # --- backups (issue 21)
+    mutant("backup: the dump takes its own snapshot", "templates/bin/backup.j2",
+           '\\! pg_dump --format=custom --snapshot="$SNAPSHOT" --file=/backup/db.dump',
+           '\\! pg_dump --format=custom --file=/backup/db.dump',
+           "the counts and the dump no longer see the same data: under writes counts.tsv says another number "
+           "than the dump holds, and a restore check against it means nothing",
+           [BACKUP_SCRIPT]),
+    mutant("backup: restore errors ignored", "templates/bin/backup.j2",
+           '--create --dbname=postgres /backup/db.dump >/dev/null 2>"$stage/restore.err" ||',
+           '--create --dbname=postgres /backup/db.dump >/dev/null 2>"$stage/restore.err" || true ||',
+           "a backup whose dump does not restore is kept when the counts happen to hold (here they do not: "
+           "the failure is then named wrongly, and an empty table would pass)",
+           [f"{BACKUP_E2E}::test_a_backup_that_does_not_restore_fails_and_keeps_the_good_ones"]),
+    mutant("backup: retention keeps one fewer", "templates/bin/backup.j2",
+           "verified | head -n $((count - keep)) | while IFS= read -r old; do",
+           "verified | head -n $((count - keep + 1)) | while IFS= read -r old; do",
+           "an off-by-one in the pruning: backup_keep=2 keeps one",
+           [f"{BACKUP_E2E}::test_backup_keep_2_keeps_the_newest_two"]),
+    mutant("status: no backup is no drift", "postgrest_stack/backups.py",
+           '        return "no verified backup yet"', "        return None",
+           "a db host that was never backed up reads as ok",
+           [f"{BACKUPS_UNIT}::test_no_backup_at_all_is_drift_on_a_db_host"]),
+    mutant("status: age compared in days", "postgrest_stack/backups.py",
+           "    if age > max_age_hours:", "    if age > max_age_hours * 24:",
+           "a unit slip: a backup days old is not flagged",
+           [f"{BACKUPS_UNIT}::test_an_old_backup_is_drift_exit_1"]),
+    mutant("probe: a .partial or unsummed folder counts", "templates/probe.sh.j2",
+           '''if [ -f {{ backups_path|shell }}/"$name"/SHA256SUMS ]; then echo "$name"; break; fi''',
+           '''echo "$name"; break''',
+           "a backup that never passed its check (no SHA256SUMS) is reported as the newest verified one",
+           [f"{BACKUPS_UNIT}::test_the_probe_reports_the_newest_verified_backup_only"]),
+    mutant("deploy: backup before migrations on a first deploy", "deploy.py",
+           "                and state.services.get(\"db\") is not None else None)",
+           "                else None)",
+           "a first deploy backs up an empty database (a useless backup, and a slower first deploy)",
+           [f"{BACKUP_E2E}::test_a_first_deploy_takes_no_backup_and_status_flags_the_missing_one"]),
+    mutant("deploy: backup after the migrations", "tasks/stack.py",
+           "    if plan.migrate and backup_first:\n", "    if False:\n",
+           "the pre-migrations backup is lost: migrations run on data no backup holds",
+           [f"{BACKUP_E2E}::test_a_pending_migration_is_backed_up_first_and_a_rerun_takes_none"]),
 )
 
 
