@@ -36,6 +36,8 @@ class RunState:
     db_addresses_checked: bool = False
     #: Who runs, and the hosts this run locked (tasks/runlock.py).
     run_info: RunInfo | None = None
+    #: The --data keys this run's script takes besides the settings (restore.py's).
+    run_parameters: tuple[str, ...] = ()
 
 
 def of(state: State) -> RunState:
