@@ -20,7 +20,8 @@ from postgrest_stack.layout import JWKS_FILE
 from postgrest_stack.settings import SettingsError
 from tasks import controller, db_first, offsite, runlock
 from tasks.refuse import refuse_host
-from tasks.restore import RELOAD_OPERATION, RESTORE_OPERATION, reload_and_prove, restore_database
+from tasks.restore import RELOAD_OPERATION, RESTORE_OPERATION, reload_schema_cache, restore_database
+from tasks.stack import health_gate
 
 try:
     controller.accept_run_parameters(host.state, restoring.PARAMETERS)
@@ -66,4 +67,5 @@ if settings.runs_api and jwks is not None:
     else:
         if not restoring_here:
             runlock.mark_started(settings)
-        reload_and_prove(settings, jwks.canonical)
+        reload_schema_cache(settings)
+        health_gate(settings, jwks.canonical)  # GET / and the key proof, as a deploy ends

@@ -1,5 +1,5 @@
 """restore.py's steps on hosts: bin/restore on the db host, then on every api host a
-schema cache reload and the health gate with the key proof, as after a deploy.
+schema cache reload (then the health gate with the key proof, as after a deploy).
 
 The backup's name is known only when the run executes (``latest`` is resolved on the
 host, after it was fetched from the offsite place): the db host's step is a
@@ -18,7 +18,7 @@ from pyinfra.operations import python, server
 from postgrest_stack.layout import host_script
 from postgrest_stack.settings import Settings
 from tasks import files
-from tasks.stack import health_gate, operator
+from tasks.stack import operator
 
 RESTORE_OPERATION = "Restore the database (bin/restore)"
 RELOAD_OPERATION = "Reload PostgREST's schema cache (SIGUSR1)"
@@ -50,10 +50,8 @@ def _restore(state: State, host: Host, settings: Settings, fetched, who: str) ->
     return False
 
 
-def reload_and_prove(settings: Settings, key_file: bytes) -> None:
-    """An api host after the restore: the schema cache reloaded (its connections to the
-    dropped database are gone, its cache describes the old one), then the health gate
-    and the key proof of ``key_file``, as a deploy ends."""
+def reload_schema_cache(settings: Settings) -> None:
+    """An api host after the restore: its schema cache describes the dropped database.
+    (restore.py then runs the health gate and the key proof, tasks/stack.py's.)"""
     server.shell(name=RELOAD_OPERATION,
                  commands=[host_script(settings.app_dir, "compose", "kill", "-s", "SIGUSR1", "postgrest")])
-    health_gate(settings, key_file)

@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import time
 
 import pytest
 import requests
 
-from tests.e2e.harness import Target, bearer
+from tests.e2e.harness import Target, bearer, run_pyinfra
+from tests.e2e.test_multi_host import bridge_address as bridge_address  # the fixture
 from tests.harness import backups
+from tests.harness.ports import free_port
 
 ISSUER = "https://tenant.eu.auth0.com/"
 ROLE_CLAIM = "https://postgrest-demo.de/role"
@@ -74,7 +77,7 @@ def test_a_deployed_stack_with_rows_is_backed_up(target, tenant):
     for task in ("one", "two", "three"):
         post(target, tenant, task)
     backups.psql(target.app_dir, f"CREATE ROLE {ROLE} NOLOGIN;")
-    target.good = "20260101T000000Z"
+    target.good = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     folder = backups.take(target.app_dir, target.backups, target.good)
     assert (folder / "counts.tsv").read_text() == "api.todos\t3\nstack_meta.migrations\t1\n"
     backups.stub_bin_backup(target.app_dir, target.backups)
@@ -85,6 +88,7 @@ def test_a_deployed_stack_with_rows_is_backed_up(target, tenant):
 
 
 def test_without_the_confirmation_it_is_refused_before_any_host(target):
+    before = folders(target)
     run = restore(target, restore_from="latest")
     assert run.returncode != 0
     assert "no restore_confirm: a restore replaces database 'app'; confirm it with --data restore_confirm=app" \
@@ -92,12 +96,13 @@ def test_without_the_confirmation_it_is_refused_before_any_host(target):
     assert RESTORE not in run.results
     wrong = restore(target, restore_from="yesterday", restore_confirm="app")
     assert wrong.returncode != 0 and "restore_from='yesterday' is neither 'latest' nor a backup's name" in wrong.output
-    assert tasks(target) == ["one", "two", "three", "four"] and folders(target) == [target.good]
+    assert tasks(target) == ["one", "two", "three", "four"] and folders(target) == before
 
 
 def test_a_truncated_dump_is_refused_with_one_line_and_nothing_changes(target):
     corrupt = target.backups / "20250101T000000Z"
     shutil.copytree(target.backups / target.good, corrupt)
+    before = folders(target)
     with open(corrupt / "db.dump", "r+b") as dump:
         dump.truncate(100)
     try:
@@ -110,7 +115,7 @@ def test_a_truncated_dump_is_refused_with_one_line_and_nothing_changes(target):
                "changed" in lines[0]
         # Nothing changed: the rows, and no safety backup taken.
         assert tasks(target) == ["one", "two", "three", "four"]
-        assert folders(target) == [corrupt.name, target.good]
+        assert folders(target) == before
     finally:
         shutil.rmtree(corrupt)
 
@@ -146,3 +151,35 @@ def test_a_lost_volume_is_restored_onto_a_fresh_deploy(target):
     restore(target, restore_from=target.good, restore_confirm="app").check()
     assert tasks(target) == ["one", "two", "three"]
     assert role_exists(target)
+
+
+@pytest.fixture(scope="module")
+def db_and_api(jwks_endpoint, bridge_address):
+    db = Target.create("restore-db-c", jwks_endpoint.url)
+    db.group = "db"
+    db.data.update(db_bind=bridge_address, db_port=free_port(), backup_dir=str(db.workdir / "backups"))
+    api = Target.create("restore-api-c", jwks_endpoint.url)
+    api.group = "api"
+    api.data.update(db_host=bridge_address, db_port=db.data["db_port"])
+    yield db, api
+    for made in (db, api):
+        made.destroy()
+
+
+def test_a_db_host_and_an_api_host_the_api_host_reloads_after_the_restore(db_and_api, tenant):
+    db, api = db_and_api
+    run_pyinfra([db, api], "deploy.py").check()
+    for task in ("kept-1", "kept-2"):
+        post(api, tenant, task)
+    name = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    backups.take(db.app_dir, db.workdir / "backups", name)
+    backups.stub_bin_backup(db.app_dir, db.workdir / "backups")
+    post(api, tenant, "lost")
+    run = run_pyinfra([db, api], "restore.py", restore_from=name, restore_confirm="app").check()
+    # The db host restores, then the api host (only) reloads and proves its keys.
+    order = [line.split("Starting operation: ", 1)[1].strip() for line in run.output.splitlines()
+             if "Starting operation: " in line]
+    assert order.index(RESTORE) < order.index("Wait for the database hosts") < order.index(
+        "Reload PostgREST's schema cache (SIGUSR1)") < order.index("PostgREST stack | Prove PostgREST read the key file as keys")
+    assert run.results[RESTORE][0] == 1 and run.results["Reload PostgREST's schema cache (SIGUSR1)"][0] == 1
+    assert tasks(api) == ["kept-1", "kept-2"]
