@@ -120,6 +120,31 @@ def test_a_truncated_dump_is_refused_with_one_line_and_nothing_changes(target):
         shutil.rmtree(corrupt)
 
 
+def test_restored_rows_that_differ_from_counts_tsv_are_refused_before_the_swap(target):
+    """bin/restore run on the host itself (no pyinfra run): a backup whose counts.tsv
+    (and manifest) says 30 rows where the dump holds 3."""
+    tampered = target.backups / "20250102T000000Z"
+    shutil.copytree(target.backups / target.good, tampered)
+    (tampered / "counts.tsv").write_text("api.todos\t30\nstack_meta.migrations\t1\n")
+    sums = subprocess.run(["sha256sum", *backups.FILES], cwd=tampered, check=True, capture_output=True, text=True)
+    (tampered / "SHA256SUMS").write_text(sums.stdout)
+    before = folders(target)
+    try:
+        done = subprocess.run([str(target.app_dir / "bin/restore"), tampered.name], capture_output=True, text=True,
+                              timeout=600)
+        assert done.returncode != 0
+        assert done.stderr.splitlines() == [
+            f"restore: backup {tampered.name}: the restored rows differ from counts.tsv: api.todos has 3 restored, "
+            f"counts.tsv says 30; app not touched (stack {target.data['stack_name']})"], done.stderr
+        assert tasks(target) == ["one", "two", "three", "four"]
+        assert backups.psql(target.app_dir, "SELECT count(*) FROM pg_database WHERE datname = 'app_restore';"
+                            ).strip() == "0"
+    finally:
+        for name in set(folders(target)) - set(before):
+            shutil.rmtree(target.backups / name)  # the safety backup it took
+        shutil.rmtree(tampered)
+
+
 def test_restore_latest_brings_back_rows_roles_and_token_access(target, tenant):
     run = restore(target, restore_from="latest", restore_confirm="app").check()
     assert RESTORE in run.changed
