@@ -36,7 +36,11 @@ try:
 except controller.CONTROLLER_ERRORS as error:
     raise PyinfraError(f"{host.name}: {error}") from None
 
-state = runlock.probe_host(settings)  # and the run's lock on this host
+if settings.runs_db or settings.runs_api:
+    state = runlock.probe_host(settings)  # and the run's lock on this host
+else:  # a host that holds backups only (stack_role "backup")
+    logger.info(f"{host.print_prefix}no database nor PostgREST on this host (stack_role {settings.stack_role}): "
+                "nothing to restore here")
 no_stack = "no deployed stack: run deploy.py first"
 restoring_here = False
 if settings.runs_db:
@@ -51,7 +55,7 @@ if settings.runs_db:
         fetched = offsite.fetch_offsite(settings, wanted)
         restore_database(settings, fetched)
 
-if db_first.needed(host.state):
+if (settings.runs_db or settings.runs_api) and db_first.needed(host.state):
     # One operation shared by every host: api hosts pass it only once the db hosts'
     # steps are done, and fail it when one of them failed.
     db_first.wait_for_db_hosts("not reloaded")
