@@ -15,6 +15,7 @@ from pathlib import Path
 import jinja2
 
 from . import TEMPLATES, edge, key_proof, layout, migrations, project_path, scram, versions
+from . import restore as restoring
 from .atomic_write import write_atomic
 from .compare import sql_digest
 from .digests import digest_key
@@ -128,6 +129,11 @@ def render(settings: Settings, secrets: dict[str, str]) -> dict[str, RenderedFil
         "no_transaction_marker": migrations.NO_TRANSACTION.decode(),
         "adopted_name": migrations.ADOPTED,
         "adopted_table": f"{settings.db_schema}.{migrations.ADOPTED_TABLE}",
+        # bin/restore: which names are backups, its safety backup's label, the database
+        # it restores into before the swap.
+        "name_pattern": restoring.BACKUP_NAME.pattern,
+        "safety_label": restoring.SAFETY_LABEL,
+        "tmp_db": restoring.temporary_database(settings.db_name),
     }
     if settings.runs_edge:
         context["edge"] = {
@@ -180,6 +186,7 @@ def render(settings: Settings, secrets: dict[str, str]) -> dict[str, RenderedFil
     scripts = ["compose", "health-gate"]
     scripts += ["apply-sql", "migrate"] if settings.applies_sql else []
     scripts += ["backup"] if settings.runs_db else []  # bin/backup NAME: a verified backup (templates/bin/backup.j2)
+    scripts += ["restore"] if settings.runs_db else []
     scripts += ["reload-postgrest", "prove-keys"] if settings.runs_api else []
     scripts += ["reload-edge"] if settings.runs_edge else []
     for name in scripts:

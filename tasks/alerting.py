@@ -30,7 +30,7 @@ from pyinfra.context import ctx_state
 from postgrest_stack import alerts
 
 #: The runs that alert when they fail.
-WATCHED_SCRIPTS = ("deploy.py", "rotate_keys.py", "backup.py")
+WATCHED_SCRIPTS = ("deploy.py", "rotate_keys.py", "backup.py", "restore.py")
 #: pyinfra's line for an error that stops the run (pyinfra_cli.exceptions: WrappedError, CliError).
 _FATAL = re.compile(r"^--> (?P<kind>[A-Za-z ]*error)(?: in .+ line \d+)?: (?P<message>.+)$")
 _UNEXPECTED = re.compile(r"^--> An exception occurred in: (?P<file>.+?):?$")

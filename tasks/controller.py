@@ -22,9 +22,21 @@ CONTROLLER_ERRORS = (settings.SettingsError, jwks.JwksError, images.ControllerIm
 
 
 def host_settings(host) -> settings.Settings:
-    """The host's settings; a key that is no setting (nor pyinfra's) is refused with
-    where it came from (--data, group_data/<group>.py, the inventory file)."""
-    return settings.resolve(host.data.dict(), origin=deploy_origin(host), runner_keys=pyinfra_keys())
+    """The host's settings; a key that is no setting (nor pyinfra's, nor a parameter of
+    this run's script) is refused with where it came from (--data, group_data/<group>.py,
+    the inventory file)."""
+    return settings.resolve(host.data.dict(), origin=deploy_origin(host), runner_keys=_runner_keys(getattr(host, "state", None)))
+
+
+def accept_run_parameters(state, names: tuple[str, ...]) -> None:
+    """Before the first host's settings: this run's script takes ``names`` with --data
+    (restore.py's restore_from and restore_confirm). They are parameters of that run, not
+    settings: any other run still refuses them as unknown settings."""
+    run.of(state).run_parameters = tuple(names)
+
+
+def _runner_keys(state) -> settings.RunnerKeys:
+    return pyinfra_keys(run.of(state).run_parameters if state is not None else ())
 
 
 def host_settings_and_secrets(host) -> tuple[settings.Settings, dict[str, str]]:

@@ -26,8 +26,10 @@ from tasks import controller, run
 OPERATION = "Wait for the database hosts"
 
 
-def wait_for_db_hosts() -> None:
-    python.call(name=OPERATION, function=_check)
+def wait_for_db_hosts(what: str = "not deployed") -> None:
+    """The shared operation; ``what``: how a failing api host's line starts (restore.py:
+    "not reloaded")."""
+    python.call(name=OPERATION, function=_check, what=what)
 
 
 def needed(state: State) -> bool:
@@ -65,12 +67,17 @@ def _roles(target: Host) -> tuple[bool, bool]:
     return known[target.name]
 
 
-def _check(state: State, host: Host) -> bool:
+def in_run(state: State) -> list[str]:
+    """The hosts of this run (in its --limit) that run a database, by name."""
+    return [target.name for target in state.inventory if state.is_host_in_limit(target) and _runs_db(target)]
+
+
+def _check(state: State, host: Host, what: str = "not deployed") -> bool:
     if _runs_db(host):
         return True  # a db host passes: the operation is there to order the api hosts after it
     down = db_hosts_down(state, host)
     if down:
-        host.log_styled(f"not deployed: the database host {', '.join(down)} failed or could not be reached; "
+        host.log_styled(f"{what}: the database host {', '.join(down)} failed or could not be reached; "
                         "nothing changed here", fg="red", log_func=logger.error)
         return False
     return True

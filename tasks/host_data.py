@@ -38,12 +38,13 @@ Origin = Callable[[str], str]
 CONNECTOR_HOST_KEYS = ("chroot_directory", "docker_image", "docker_container_id")
 
 
-@lru_cache(maxsize=1)
-def pyinfra_keys() -> RunnerKeys:
+@lru_cache(maxsize=4)
+def pyinfra_keys(run_parameters: tuple[str, ...] = ()) -> RunnerKeys:
     """Data keys pyinfra itself reads: its global arguments (``_sudo``, ``_su_user``, ...)
     and every installed connector's data (``ssh_*``, ``docker_*``, ...), with the type
     pyinfra declares for each (``_sudo``: bool, ``ssh_port``: int) so that a value of
-    another type is refused before a run (settings.RunnerKeys)."""
+    another type is refused before a run (settings.RunnerKeys); plus ``run_parameters``,
+    the --data keys of one script's run (restore.py's), of no fixed type."""
     from typing import get_type_hints
 
     from pyinfra.api.arguments import all_global_arguments
@@ -55,6 +56,7 @@ def pyinfra_keys() -> RunnerKeys:
         types.update({name: hints.get(name) for name in connector.data_meta})
         types.update(hints)
     types.update(dict(all_global_arguments()))
+    types.update({name: None for name in run_parameters})
     return RunnerKeys(types)
 
 

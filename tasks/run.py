@@ -39,6 +39,8 @@ class RunState:
     run_info: RunInfo | None = None
     #: The backup fetch_offsite chose, by host name (its ``name`` is filled when its operation ran).
     fetched: dict[str, Fetched] = field(default_factory=dict)
+    #: The --data keys this run's script takes besides the settings (restore.py's).
+    run_parameters: tuple[str, ...] = ()
 
 
 def of(state: State) -> RunState:

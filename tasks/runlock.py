@@ -57,7 +57,7 @@ from tasks.facts import StackProbe
 from tasks.probe_host import probe_arguments
 
 #: The scripts a run of which takes the lock (the runs config.py installs this for).
-LOCKED_SCRIPTS = ("deploy.py", "rotate_keys.py", "backup.py")
+LOCKED_SCRIPTS = ("deploy.py", "rotate_keys.py", "backup.py", "restore.py")
 MARK_OPERATION = "Audit: run started"
 
 
