@@ -64,6 +64,9 @@ class HostState:
     #: not installed or not answering).
     engine_version: str | None = None
     compose_version: str | None = None
+    #: The major version of the data on the stack's db volume (its PG_VERSION); None: no
+    #: volume, no data yet, or not read (an external database).
+    data_major: int | None = None
 
     @property
     def systemd(self) -> bool:
@@ -122,7 +125,13 @@ def command(app_dir: str, stack_name: str, admin_port: int, external: tuple[str,
         ready_command=" ".join(shlex.quote(arg) for arg in pgrst.ready_argv),
         digest_key=DIGEST_KEY, jwks_file=JWKS_FILE, env_file=posixpath.join(app_dir, ENV),
         engine_services=ENGINE_SERVICES, server_version_format="{{.Server.Version}}", image_id_format="{{.Id}}",
-        service_format=SERVICE_FORMAT, digest_sql=DIGEST_SQL, ledger_sql=LEDGER_SQL)
+        service_format=SERVICE_FORMAT, digest_sql=DIGEST_SQL, ledger_sql=LEDGER_SQL,
+        data_volume=data_volume(stack_name), mountpoint_format="{{.Mountpoint}}")
+
+
+def data_volume(stack_name: str) -> str:
+    """The db service's volume: compose names it ``<project>_db-data`` (project = stack_name)."""
+    return f"{stack_name}_db-data"
 
 
 def _stack_filter(project: str) -> str:
@@ -216,6 +225,11 @@ def parse(lines: list[str]) -> HostState:
             state.engine_version = rest.strip() or None
         elif word == "compose":
             state.compose_version = rest.strip() or None
+        elif word == "pgdata":
+            value = rest.strip()
+            # PG_VERSION holds the major alone since PostgreSQL 10 ("15"), "9.6" before.
+            major = value.split(".", 1)[0]
+            state.data_major = int(major) if major.isdigit() else None
     for relative, (kind, mode, uid, gid) in raw_paths.items():
         state.paths[relative] = PathState(kind, mode, uid, gid, shas.get(relative), keyed.get(relative))
     return state
