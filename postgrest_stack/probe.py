@@ -21,7 +21,7 @@ from functools import lru_cache
 import jinja2
 
 from . import TEMPLATES, versions
-from .layout import DIGEST_KEY, ENV, GUARD_SCHEMA, JWKS_FILE
+from .layout import DIGEST_KEY, ENV, GUARD_SCHEMA, JWKS_FILE, data_volume
 from .migrations import LEDGER_TABLE
 
 
@@ -127,11 +127,6 @@ def command(app_dir: str, stack_name: str, admin_port: int, external: tuple[str,
         engine_services=ENGINE_SERVICES, server_version_format="{{.Server.Version}}", image_id_format="{{.Id}}",
         service_format=SERVICE_FORMAT, digest_sql=DIGEST_SQL, ledger_sql=LEDGER_SQL,
         data_volume=data_volume(stack_name), mountpoint_format="{{.Mountpoint}}")
-
-
-def data_volume(stack_name: str) -> str:
-    """The db service's volume: compose names it ``<project>_db-data`` (project = stack_name)."""
-    return f"{stack_name}_db-data"
 
 
 def _stack_filter(project: str) -> str:

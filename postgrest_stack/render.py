@@ -20,6 +20,7 @@ from .compare import sql_digest
 from .digests import digest_key
 from .images import compose_references
 from .layout import GUARD_SCHEMA, RenderedFile
+from .plan import UPGRADE_RUNBOOK
 from .settings import Settings
 
 PRE_REQUEST = f"{GUARD_SCHEMA}.check_token"
@@ -128,6 +129,9 @@ def render(settings: Settings, secrets: dict[str, str]) -> dict[str, RenderedFil
         "no_transaction_marker": migrations.NO_TRANSACTION.decode(),
         "adopted_name": migrations.ADOPTED,
         "adopted_table": f"{settings.db_schema}.{migrations.ADOPTED_TABLE}",
+        # bin/upgrade-db: the db service's volume, and where a refusal or rollback is explained.
+        "volume": layout.data_volume(settings.stack_name),
+        "runbook": UPGRADE_RUNBOOK,
     }
     if settings.runs_edge:
         context["edge"] = {
@@ -179,6 +183,7 @@ def render(settings: Settings, secrets: dict[str, str]) -> dict[str, RenderedFil
             files[layout.KEY_FILE] = file(layout.KEY_FILE, pair.key)
     scripts = ["compose", "health-gate"]
     scripts += ["apply-sql", "migrate"] if settings.applies_sql else []
+    scripts += ["upgrade-db"] if settings.runs_db else []
     scripts += ["reload-postgrest", "prove-keys"] if settings.runs_api else []
     scripts += ["reload-edge"] if settings.runs_edge else []
     for name in scripts:

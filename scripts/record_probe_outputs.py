@@ -129,7 +129,7 @@ def start_db(db_port: int) -> str:
     """A running, healthy postgres, the stack's db service by compose's labels."""
     # The data on the volume compose would give the db service (the probe reads its PG_VERSION).
     db = docker("run", "-d", "--name", f"{STACK}-db-1", *labels("db"), "--network", "host",
-                "-v", f"{probe.data_volume(STACK)}:/var/lib/postgresql/data",
+                "-v", f"{layout.data_volume(STACK)}:/var/lib/postgresql/data",
                 "-e", "POSTGRES_USER=postgres", "-e", "POSTGRES_DB=app",
                 "-e", f"POSTGRES_PASSWORD={SECRETS['postgres_password']}", "-e", f"PGPORT={db_port}",
                 "--health-cmd", "pg_isready -h 127.0.0.1 -U postgres -d app", "--health-interval", "1s",
@@ -231,7 +231,7 @@ def main() -> None:
         finally:
             for container in started:
                 docker("rm", "-f", container, check=False)
-            docker("volume", "rm", "-f", probe.data_volume(STACK), check=False)
+            docker("volume", "rm", "-f", layout.data_volume(STACK), check=False)
 
 
 if __name__ == "__main__":

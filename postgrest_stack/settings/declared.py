@@ -24,6 +24,7 @@ from typing import Any
 
 from .. import versions
 from .checks import (
+    IMAGE_REFERENCE,
     AbsolutePath,
     AptProxy,
     Check,
@@ -34,7 +35,6 @@ from .checks import (
     Flag,
     HostName,
     HttpsUrl,
-    IMAGE_REFERENCE,
     Identifier,
     Image,
     IpAddress,

@@ -23,6 +23,7 @@ def test_layout_modes_and_secret_flags(data, secrets):
         "compose.yaml", ".env", "postgrest/postgrest.conf",
         "sql/01-roles.sql", "sql/03-pre-request.sql", "sql/04-migrations.sql", "migrations/0001_todos.sql",
         "bin/compose", "bin/apply-sql", "bin/migrate", "bin/health-gate", "bin/reload-postgrest", "bin/prove-keys",
+        "bin/upgrade-db",
         "db/superuser-password", ".digest-key",
     }
     assert all(f.mode == (0o700 if n.startswith("bin/") else 0o600) for n, f in files.items())
