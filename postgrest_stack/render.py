@@ -132,6 +132,7 @@ def render(settings: Settings, secrets: dict[str, str]) -> dict[str, RenderedFil
         # bin/upgrade-db: the db service's volume, and where a refusal or rollback is explained.
         "volume": layout.data_volume(settings.stack_name),
         "runbook": UPGRADE_RUNBOOK,
+        "roles_sql": layout.ROLES_SQL,
     }
     if settings.runs_edge:
         context["edge"] = {
