@@ -46,6 +46,13 @@ def test_the_upgrade_plan_runs_the_sql_after_up_and_the_gate(data, secrets):
     assert plan.upgrade_db == (15, 17) and plan.changes_anything
     assert plan.up and plan.sql and not plan.sql_first and plan.gate
     assert planning.with_upgrade(planning.make_plan(files, deployed_state(files)), None).changes_anything is False
+    # SQL pending on a running database goes first as a rule: not on an upgrade, whose
+    # old server bin/upgrade-db stops.
+    state = deployed_state(files)
+    state.sql_digest = "sql-digest:" + "0" * 64
+    pending = planning.make_plan(files, state)
+    assert pending.sql and pending.sql_first
+    assert not planning.with_upgrade(pending, (15, 17)).sql_first
 
 
 def test_postgres_major_of_the_image(data):
