@@ -5,7 +5,9 @@ actions that follow from what changed or was never completed (compose up, SQL, r
 key rotation), a health gate, and a record of what the services loaded. Settings (a
 key that is no setting is refused), secrets and the JWKS are checked on the controller
 before any host is touched. One run at a time on a host, and one audit line per run
-(tasks/runlock.py). Hosts that run a database go first; a host that runs
+(tasks/runlock.py). Data of another PostgreSQL major than postgres_image's is refused
+before any host changes, or upgraded first with postgres_upgrade = dump-restore
+(bin/upgrade-db). Hosts that run a database go first; a host that runs
 PostgREST only waits for them and changes nothing when one failed (tasks/db_first.py).
 """
 
@@ -14,6 +16,7 @@ from pyinfra.api.exceptions import PyinfraError
 
 from postgrest_stack import app_dir, backups, render
 from postgrest_stack import plan as planning
+from postgrest_stack.layout import data_volume
 from tasks import backups as backup_task
 from tasks import controller, db_first, rotation, runlock
 from tasks.docker import ensure_docker
@@ -35,6 +38,15 @@ except controller.CONTROLLER_ERRORS as error:
 state = runlock.probe_host(settings)
 plan = planning.make_plan(files, state, image_ids(carried))
 pending: list = []
+if settings.runs_db:
+    try:
+        # Data of another major version than the image's server: refused here, before any
+        # host changes, unless postgres_upgrade lets bin/upgrade-db move it.
+        upgrade = planning.check_data_version(state.data_major, settings.postgres_major, settings.postgres_upgrade,
+                                              volume=data_volume(settings.stack_name), image=settings.postgres_image)
+    except planning.DataVersionError as error:
+        raise PyinfraError(f"{host.name}: {error}") from None
+    plan = planning.with_upgrade(plan, upgrade)
 if plan.migrate:
     try:
         # The ledger's rows only when its digest differs: a changed, missing or

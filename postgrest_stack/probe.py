@@ -21,7 +21,7 @@ from functools import lru_cache
 import jinja2
 
 from . import TEMPLATES, backups, versions
-from .layout import DIGEST_KEY, ENV, GUARD_SCHEMA, JWKS_FILE
+from .layout import DIGEST_KEY, ENV, GUARD_SCHEMA, JWKS_FILE, data_volume
 from .migrations import LEDGER_TABLE
 
 
@@ -66,6 +66,9 @@ class HostState:
     compose_version: str | None = None
     #: On a db host: the newest verified backup's name in backups_path (None: none, or not probed).
     latest_backup: str | None = None
+    #: The major version of the data on the stack's db volume (its PG_VERSION); None: no
+    #: volume, no data yet, or not read (an external database).
+    data_major: int | None = None
 
     @property
     def systemd(self) -> bool:
@@ -126,7 +129,7 @@ def command(app_dir: str, stack_name: str, admin_port: int, external: tuple[str,
         digest_key=DIGEST_KEY, jwks_file=JWKS_FILE, env_file=posixpath.join(app_dir, ENV),
         engine_services=ENGINE_SERVICES, server_version_format="{{.Server.Version}}", image_id_format="{{.Id}}",
         service_format=SERVICE_FORMAT, digest_sql=DIGEST_SQL, ledger_sql=LEDGER_SQL, backups_path=backups_path,
-        backup_name=backups.NAME_PATTERN)
+        backup_name=backups.NAME_PATTERN, data_volume=data_volume(stack_name), mountpoint_format="{{.Mountpoint}}")
 
 
 def _stack_filter(project: str) -> str:
@@ -223,6 +226,11 @@ def parse(lines: list[str]) -> HostState:
         elif word == "backup":
             name = rest.strip()
             state.latest_backup = name if backups.is_name(name) else None
+        elif word == "pgdata":
+            value = rest.strip()
+            # PG_VERSION holds the major alone since PostgreSQL 10 ("15"), "9.6" before.
+            major = value.split(".", 1)[0]
+            state.data_major = int(major) if major.isdigit() else None
     for relative, (kind, mode, uid, gid) in raw_paths.items():
         state.paths[relative] = PathState(kind, mode, uid, gid, shas.get(relative), keyed.get(relative))
     return state

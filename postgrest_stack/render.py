@@ -21,6 +21,7 @@ from .compare import sql_digest
 from .digests import digest_key
 from .images import compose_references
 from .layout import GUARD_SCHEMA, RenderedFile
+from .plan import UPGRADE_RUNBOOK
 from .settings import Settings
 
 PRE_REQUEST = f"{GUARD_SCHEMA}.check_token"
@@ -134,6 +135,10 @@ def render(settings: Settings, secrets: dict[str, str]) -> dict[str, RenderedFil
         "name_pattern": restoring.BACKUP_NAME.pattern,
         "safety_label": restoring.SAFETY_LABEL,
         "tmp_db": restoring.temporary_database(settings.db_name),
+        # bin/upgrade-db: the db service's volume, and where a refusal or rollback is explained.
+        "volume": layout.data_volume(settings.stack_name),
+        "runbook": UPGRADE_RUNBOOK,
+        "roles_sql": layout.ROLES_SQL,
     }
     if settings.runs_edge:
         context["edge"] = {
@@ -187,6 +192,7 @@ def render(settings: Settings, secrets: dict[str, str]) -> dict[str, RenderedFil
     scripts += ["apply-sql", "migrate"] if settings.applies_sql else []
     scripts += ["backup"] if settings.runs_db else []  # bin/backup NAME: a verified backup (templates/bin/backup.j2)
     scripts += ["restore"] if settings.runs_db else []
+    scripts += ["upgrade-db"] if settings.runs_db else []
     scripts += ["reload-postgrest", "prove-keys"] if settings.runs_api else []
     scripts += ["reload-edge"] if settings.runs_edge else []
     for name in scripts:

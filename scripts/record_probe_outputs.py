@@ -138,7 +138,9 @@ def labels(service: str, stack: str = STACK) -> list[str]:
 
 def start_db(db_port: int) -> str:
     """A running, healthy postgres, the stack's db service by compose's labels."""
+    # The data on the volume compose would give the db service (the probe reads its PG_VERSION).
     db = docker("run", "-d", "--name", f"{STACK}-db-1", *labels("db"), "--network", "host",
+                "-v", f"{layout.data_volume(STACK)}:/var/lib/postgresql/data",
                 "-e", "POSTGRES_USER=postgres", "-e", "POSTGRES_DB=app",
                 "-e", f"POSTGRES_PASSWORD={SECRETS['postgres_password']}", "-e", f"PGPORT={db_port}",
                 "--health-cmd", "pg_isready -h 127.0.0.1 -U postgres -d app", "--health-interval", "1s",
@@ -212,7 +214,8 @@ def main() -> None:
 
             docker("stop", "-t", "5", started[1])
             docker("stop", "-t", "5", started[0])
-            record("stack-down", "the stack's containers exited: no answer on /ready (000), no database to ask",
+            record("stack-down", "the stack's containers exited: no answer on /ready (000), no database to ask; "
+                   "the data's major version still read from its volume",
                    arguments, run(arguments))
 
             docker("start", started[0])
@@ -243,6 +246,7 @@ def main() -> None:
         finally:
             for container in started:
                 docker("rm", "-f", container, check=False)
+            docker("volume", "rm", "-f", layout.data_volume(STACK), check=False)
 
 
 if __name__ == "__main__":

@@ -46,6 +46,12 @@ def apply_stack(settings: Settings, rendered_files: dict[str, RenderedFile], sta
         # bin/apply-sql and bin/migrate apply every file of their folder.
         server.shell(name="Remove SQL files and migrations the project no longer has",
                      commands=[" ".join(["rm", "-f", *(shlex.quote(posixpath.join(app, name)) for name in plan.remove)])])
+    if plan.upgrade_db:
+        # Before up: the old server still runs on the old data (read-only from here on);
+        # compose up then recreates db with the new image on the restored data.
+        old, new = plan.upgrade_db
+        server.shell(name=f"Upgrade PostgreSQL {old} to {new} (backup, restore on a new volume, switch)",
+                     commands=[host_script(app, "upgrade-db")])
     if plan.sql and plan.sql_first:
         # The database answers: a new authenticator password reaches it before up
         # recreates PostgREST with that password.

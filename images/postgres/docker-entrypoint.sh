@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Entrypoint of the local stand-in for the official postgres:15.14-bookworm
-# image (see Dockerfile). It reimplements the official docker-entrypoint.sh
+# Entrypoint of the local stand-ins for the official postgres:15.14-bookworm
+# and postgres:17.12-trixie images (see Dockerfile). It reimplements the official docker-entrypoint.sh
 # contract, not its code:
 #   - started as root: make PGDATA and the socket dir belong to postgres,
 #     then re-exec this script as postgres (setpriv, from util-linux);

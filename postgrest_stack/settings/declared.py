@@ -24,6 +24,7 @@ from typing import Any
 
 from .. import versions
 from .checks import (
+    IMAGE_REFERENCE,
     AbsolutePath,
     AptProxy,
     Check,
@@ -460,6 +461,16 @@ class Settings:
         if self.runs_db:
             return DatabaseAddress("db", 5432)  # the compose service, on the stack's network
         return DatabaseAddress(self.db_host or "", self.db_port)
+
+    @property
+    def postgres_major(self) -> int | None:
+        """The PostgreSQL major version postgres_image's tag names (the official postgres
+        and postgis images' tags, ``15.14-bookworm``), None for any other image."""
+        image = matched(IMAGE_REFERENCE, self.postgres_image)
+        if image["name"].rsplit("/", 1)[-1] not in ("postgres", "postgis"):
+            return None
+        release = versions.postgres_release(image["tag"])
+        return release[0] if release else None
 
     @property
     def backups_path(self) -> str:

@@ -88,6 +88,13 @@ db=$(docker ps -q --filter label=com.docker.compose.project=pgst --filter label=
 if [ -n "$db" ]; then
   docker exec "$db" sh -c 'psql -X -tA -U "$POSTGRES_USER" -d "$POSTGRES_DB" -c "$0" -c "$1"' 'SELECT '"'"'sqldigest '"'"' || coalesce(obj_description(oid, '"'"'pg_namespace'"'"'), '"'"''"'"') FROM pg_namespace WHERE nspname = '"'"'auth_guard'"'"'' 'SELECT '"'"'ledger '"'"' || encode(sha256(convert_to(coalesce(string_agg(version::text || '"'"' '"'"' || sha256 || E'"'"'\\n'"'"', '"'"''"'"' ORDER BY version), '"'"''"'"'), '"'"'UTF8'"'"')), '"'"'hex'"'"') FROM stack_meta.migrations' 2>/dev/null
 fi
+if pgdata=$(docker volume inspect -f '{{{{.Mountpoint}}}}' pgst_db-data 2>/dev/null); then
+  if [ -r "$pgdata/PG_VERSION" ]; then
+    echo "pgdata $(head -c 16 "$pgdata/PG_VERSION")"
+  elif [ -n "$db" ]; then
+    echo "pgdata $(docker exec "$db" sh -c 'head -c 16 "$PGDATA/PG_VERSION"' 2>/dev/null)"
+  fi
+fi
 exit 0
 """
 

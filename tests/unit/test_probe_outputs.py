@@ -58,6 +58,9 @@ def test_what_the_cases_hold():
     assert (paths["db/superuser-password"]["mode"], paths["db/superuser-password"]["uid"]) == ("0600", 999)
     assert (paths["bin/health-gate"]["mode"], paths["bin/health-gate"]["uid"]) == ("0700", 0)
     assert state["deployed-no-ledger"]["ledger_digest"] is None and state["deployed-no-ledger"]["sql_digest"]
+    # The data volume's PG_VERSION, read with the db container up or down; none without one.
+    assert healthy["data_major"] == 15 and state["stack-down"]["data_major"] == 15
+    assert state["external-database"]["data_major"] is None and state["bare-host"]["data_major"] is None
     down = state["stack-down"]
     assert {s["status"] for s in down["services"].values()} == {"exited"}
     assert down["ready"] == 0 and down["sql_digest"] is None

@@ -25,6 +25,7 @@ def test_layout_modes_and_secret_flags(data, secrets):
         "bin/compose", "bin/apply-sql", "bin/migrate", "bin/health-gate", "bin/reload-postgrest", "bin/prove-keys",
         "bin/backup",
         "bin/restore",
+        "bin/upgrade-db",
         "db/superuser-password", ".digest-key",
     }
     assert all(f.mode == (0o700 if n.startswith("bin/") else 0o600) for n, f in files.items())
