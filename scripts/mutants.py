@@ -86,6 +86,10 @@ PACKAGING = "tests/unit/test_packaging.py"
 PROJECT_DIR = "tests/unit/test_project_dir.py"
 INSTALLED = "tests/unit/test_installed_command.py"
 VALUES = "tests/unit/test_settings_values.py"
+RESTORE_UNIT = "tests/unit/test_restore.py"
+RESTORE_E2E = "tests/e2e/test_restore.py"
+#: The e2e tests are one scenario: each needs the first (deploy, rows, the backup) before it.
+FIRST_RESTORE = f"{RESTORE_E2E}::test_a_deployed_stack_with_rows_is_backed_up"
 BACKUP_E2E = "tests/e2e/test_backup.py"
 BACKUP_SCRIPT = "tests/e2e/test_backup_script.py::test_counts_are_the_dumps_under_concurrent_writes"
 BACKUPS_UNIT = "tests/unit/test_backup_ages.py"
@@ -1259,6 +1263,105 @@ MUTANTS: tuple[Mutant, ...] = (
            "    if plan.migrate and backup_first:\n", "    if False:\n",
            "the pre-migrations backup is lost: migrations run on data no backup holds",
            [f"{BACKUP_E2E}::test_a_pending_migration_is_backed_up_first_and_a_rerun_takes_none"]),
+    # --- restore (issue 21)
+    mutant("restore: manifest not checked", "templates/bin/restore.j2",
+           'if ! (cd "$folder" && sha256sum --quiet -c SHA256SUMS >/dev/null 2>&1); then',
+           "if false; then",
+           "the files' presence checked, not their bytes: a truncated db.dump goes on to the safety backup and "
+           "a restore that fails half-way (or restores less)",
+           [f"{RESTORE_UNIT}::test_a_corrupt_file_is_refused_in_one_line_naming_it_before_anything_runs"]),
+    mutant("restore: a manifest that omits a file passes", "templates/bin/restore.j2",
+           '    fail "$folder/SHA256SUMS does not list $file; nothing changed"',
+           "    true",
+           "sha256sum -c checks only what the manifest lists: a SHA256SUMS without db.dump vouches for nothing of it",
+           [f"{RESTORE_UNIT}::test_a_missing_file_or_one_the_manifest_does_not_list_is_refused"]),
+    mutant("restore: no safety backup", "templates/bin/restore.j2",
+           'if ! bin/backup "$safety" 2>"$work/backup.err"; then',
+           "if ! true; then",
+           "the current database replaced with no way back: a restore of the wrong backup loses everything since",
+           [f"{RESTORE_UNIT}::test_the_safety_backup_comes_first_then_the_restore_then_sql_and_migrations"]),
+    mutant("restore: files read from the backup folder the safety backup may prune", "templates/bin/restore.j2",
+           'tar -C "$work" -cf - restore.sh -C "$stage" db.dump roles.sql counts.tsv',
+           'tar -C "$work" -cf - restore.sh -C "$folder" db.dump roles.sql counts.tsv',
+           "with backup_keep reached, the safety backup's pruning deletes the very backup being restored",
+           [f"{RESTORE_UNIT}::test_a_backup_the_safety_backup_pruned_is_still_restored"]),
+    mutant("restore: no SQL and migrations after the swap", "templates/bin/restore.j2",
+           'bin/apply-sql || fail "$name restored, but bin/apply-sql failed: run deploy.py"',
+           'true || fail "$name restored, but bin/apply-sql failed: run deploy.py"',
+           "the restored database keeps the backup's SQL digest and passwords-less roles: the authenticator's "
+           "password and grants of the current project are not re-applied",
+           [f"{RESTORE_UNIT}::test_the_safety_backup_comes_first_then_the_restore_then_sql_and_migrations"]),
+    mutant("restore: row counts not compared", "templates/bin/restore.j2",
+           'if [ -n "$differs" ]; then',
+           "if false; then",
+           "a restore that lost rows (or a dump that does not match its counts) is swapped in as the database",
+           [FIRST_RESTORE, f"{RESTORE_E2E}::test_restored_rows_that_differ_from_counts_tsv_are_refused_before_the_swap"]),
+    mutant("restore: roles not restored", "templates/bin/restore.j2",
+           '-d postgres -f roles.sql >/dev/null 2>roles.err',
+           "-d postgres -c 'SELECT 1' >/dev/null 2>roles.err",
+           "onto a new db host the roles the dump's grants and owners name do not exist (here: the role created "
+           "before the backup is not back)",
+           [FIRST_RESTORE, f"{RESTORE_E2E}::test_restore_latest_brings_back_rows_roles_and_token_access"]),
+    mutant("restore: swap without FORCE", "templates/bin/restore.j2",
+           """echo 'DROP DATABASE IF EXISTS :"db" WITH (FORCE);'""",
+           """echo 'DROP DATABASE IF EXISTS :"db";'""",
+           "PostgREST's pool holds sessions on the database: the DROP fails and the restore never swaps",
+           [FIRST_RESTORE, f"{RESTORE_E2E}::test_restore_latest_brings_back_rows_roles_and_token_access"]),
+    mutant("restore.py: no confirmation needed when absent", "postgrest_stack/restore.py",
+           "    if confirm != db_name:",
+           "    if confirm and confirm != db_name:",
+           "a restore (which replaces the database) runs without the operator typing the database's name",
+           [f"{RESTORE_UNIT}::test_a_run_without_confirmation_or_with_a_bad_name_is_refused_in_one_line"]),
+    mutant("restore.py: any name accepted", "postgrest_stack/restore.py",
+           "    if source != LATEST and not backups.is_name(source):",
+           "    if source != LATEST and not source:",
+           "a name like ../x goes onto the host's command line and path",
+           [f"{RESTORE_UNIT}::test_a_run_without_confirmation_or_with_a_bad_name_is_refused_in_one_line"]),
+    mutant("run parameters accepted by every script", "tasks/controller.py",
+           "    return pyinfra_keys(run.of(state).run_parameters if state is not None else ())",
+           '    return pyinfra_keys(("restore_from", "restore_confirm"))',
+           "deploy.py --data restore_from=... would pass silently instead of being an unknown setting",
+           [f"{RESTORE_UNIT}::test_the_parameters_are_settings_of_no_run_but_restore_py"]),
+    mutant("restore.py: api hosts do not wait for the db host", "restore.py",
+           '    db_first.wait_for_db_hosts("not reloaded")',
+           "    pass",
+           "api hosts reload and prove while (or although) the db host's restore runs or failed",
+           [f"{RESTORE_UNIT}::test_restore_py_restores_on_the_db_host_before_the_shared_wait_and_reloads_after_it"]),
+    # --- PostgreSQL major versions: the refusal, the upgrade plan, bin/upgrade-db
+    mutant("major change let through when the image is newer", "postgrest_stack/plan.py",
+           "if data_major is None or image_major is None or data_major == image_major:",
+           "if data_major is None or image_major is None or data_major <= image_major:",
+           "'a newer server reads older data' assumed: compose recreates db with 17 on 15 data, which "
+           "PostgreSQL refuses to start on, and the stack crash-loops",
+           ["tests/unit/test_plan_upgrade.py::test_another_major_is_refused_naming_both_versions_and_the_runbook",
+            "tests/e2e/test_pg_upgrade.py"]),
+    mutant("downgrade attempted with dump-restore", "postgrest_stack/plan.py",
+           "    if image_major < data_major:\n",
+           "    if image_major < data_major and upgrade != \"dump-restore\":\n",
+           "the setting read as 'move between majors' in both directions: pg_dump of a newer server by an "
+           "older one is not supported",
+           ["tests/unit/test_plan_upgrade.py::test_dump_restore_upgrades_but_never_downgrades"]),
+    mutant("upgrade: SQL before up, on the stopped old server", "postgrest_stack/plan.py",
+           "    plan.sql_first = False\n", "",
+           "the upgrade reuses a plan whose SQL went first: bin/apply-sql then runs against the db container "
+           "bin/upgrade-db has just stopped, and the host fails after the switch",
+           ["tests/unit/test_plan_upgrade.py::test_the_upgrade_plan_runs_the_sql_after_up_and_the_gate"]),
+    mutant("upgrade: roles without passwords at the switch", "templates/bin/upgrade-db.j2",
+           "psql_in \"$work\" \"$db_name\" >/dev/null <{{ roles_sql | shell }} ||",
+           "true ||",
+           "the backup's roles.sql has no passwords: PostgREST meets the new server before the deploy's SQL, "
+           "fails the authenticator's login and stops retrying (PostgREST 12: 'thread killed')",
+           ["tests/e2e/test_pg_upgrade.py"]),
+    mutant("upgrade: the kept data stays read-only", "templates/bin/upgrade-db.j2",
+           "grep -v '^default_transaction_read_only' \"$auto\" >\"$auto.upgrade\" || true",
+           "cp \"$auto\" \"$auto.upgrade\"",
+           "the rollback would start the old server read-only: every write fails after a rollback",
+           ["tests/e2e/test_pg_upgrade.py::test_dump_restore_upgrades_keeping_rows_roles_and_tokens"]),
+    mutant("probe: PG_VERSION not read", "templates/probe.sh.j2",
+           "    echo \"pgdata $(head -c 16 \"$pgdata/PG_VERSION\")\"\n",
+           "    :\n",
+           "no data major on the probe: neither refusal nor upgrade, the 17 image recreated on 15 data",
+           ["tests/unit/test_commands.py::test_probe_command", "tests/e2e/test_pg_upgrade.py"]),
 )
 
 
