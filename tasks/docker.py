@@ -30,15 +30,14 @@ def _install(mode: str, apt_proxy: str | None):
         files.put(name="Send apt through apt_proxy", src=StringIO(docker_install.apt_proxy_conf(apt_proxy)),
                   dest=docker_install.APT_PROXY_CONF, mode="644")
     apt.packages(name="Install packages the deploy needs", packages=list(docker_install.BASE_PACKAGES), update=True)
-    if mode == "distro":
-        apt.packages(name="Install the distribution's Docker and compose", packages=list(docker_install.DISTRO_PACKAGES))
-        return
     distro = host.get_fact(LinuxDistribution)
-    repo = docker_install.official_repo(
-        (distro.get("release_meta") or {}).get("ID", distro.get("name") or ""),
-        (distro.get("release_meta") or {}).get("VERSION_CODENAME", ""),
-        host.get_fact(Arch),
-    )
+    meta = distro.get("release_meta") or {}
+    distro_id, codename = meta.get("ID", distro.get("name") or ""), meta.get("VERSION_CODENAME", "")
+    if mode == "distro":
+        packages = docker_install.distro_packages(distro_id, meta.get("VERSION_ID", ""), codename)
+        apt.packages(name="Install the distribution's Docker and compose", packages=list(packages))
+        return
+    repo = docker_install.official_repo(distro_id, codename, host.get_fact(Arch))
     files.directory(name="Create /etc/apt/keyrings", path="/etc/apt/keyrings", mode="755")
     files.download(name="Fetch Docker's repository key", src=repo.key_url, dest=repo.keyring, mode="644")
     apt.repo(name="Add Docker's apt repository", src=repo.source_line, filename="docker")

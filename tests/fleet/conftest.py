@@ -1,7 +1,9 @@
 """Fixtures for tests on production-shaped hosts (tests/harness/testhosts.py).
 
-- ``testhost_image`` (session): the image tag; built by images/testhost/build.sh
-  when its recipe changed (about a minute), otherwise instant.
+- ``testhost_image`` (session): the Debian 12 image tag; built by
+  images/testhost/build.sh when its recipe changed (about a minute), otherwise instant.
+  ``testhost_image_trixie``: the same recipe from Debian 13 (``fleet.add_host(name,
+  image=testhost_image_trixie)``).
 - ``fleet`` (session): a ``TestHostFleet`` with no hosts yet: the network, the
   SSH client key and the apt proxy (``fleet.apt_proxy``). Add hosts where they
   are needed, usually in a module-scoped fixture, and remove them after::
@@ -30,6 +32,11 @@ from tests.harness.testhosts import TestHostFleet, ensure_image
 def testhost_image() -> str:
     subprocess.run(["bash", str(ROOT / "scripts" / "start-docker.sh")], check=True)
     return ensure_image()
+
+
+@pytest.fixture(scope="session")
+def testhost_image_trixie(testhost_image) -> str:  # after it: the engine is started
+    return ensure_image(suite="trixie")
 
 
 @pytest.fixture(scope="session")

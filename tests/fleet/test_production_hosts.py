@@ -1,9 +1,11 @@
 """The first production deploy on production-shaped hosts, as an operator runs it.
 
-Three fresh Debian 12 hosts (systemd as PID 1, their own addresses, sshd with a
-`deploy` login and passwordless sudo, no Docker, no registry): a db host and two api
-hosts. pyinfra logs in as `deploy` with `_sudo`, installs Docker from Debian's archive
-(through an apt proxy, as behind a corporate mirror), carries the images from the
+Four fresh hosts (systemd as PID 1, their own addresses, sshd with a `deploy` login
+and passwordless sudo, no Docker, no registry): a db host and two api hosts on Debian 12,
+and a third api host on Debian 13, so that every run below covers both releases at once.
+pyinfra logs in as `deploy` with `_sudo`, installs Docker from each release's archive
+(through an apt proxy, as behind a corporate mirror: Docker 20.10 and Compose v1 on
+Debian 12, Docker 26 and Compose v2 on Debian 13), carries the images from the
 controller (`image_source = controller`) and brings the stack up. Then: a rerun
 changes nothing, a reboot brings everything back, key rotation loses no request, and
 a canary with --limit touches one host.
@@ -33,6 +35,12 @@ ROLE_CLAIM = "https://postgrest-demo.de/role"
 IMAGES = {"db": "postgres:15.14-bookworm", "postgrest": "postgrest/postgrest:v12.0.2"}
 APP = "/opt/postgrest"
 REQUESTS_AT_LEAST = 600
+#: What a host of each release gets from `docker_install = distro`: VERSION_ID, the
+#: engine's version prefix, the compose command bin/compose finds, its version prefix.
+RELEASES = {
+    "bookworm": ("12", "20.10.", "docker-compose", "1.29."),
+    "trixie": ("13", "26.1.", "docker compose", "2."),
+}
 
 
 @dataclass
@@ -42,6 +50,7 @@ class FleetTarget:
     name: str
     host: TestHost
     group: str
+    suite: str = "bookworm"
     data: dict = field(default_factory=dict)
     secrets: dict = field(default_factory=lambda: {
         "STACK_POSTGRES_PASSWORD": "fleet-superuser-password-0001",
@@ -79,13 +88,15 @@ def endpoint(tenant):
 
 
 @pytest.fixture(scope="module")
-def hosts(fleet, endpoint):
+def hosts(fleet, endpoint, testhost_image_trixie):
     fleet.add_hosts(["db1", "api1", "api2"])
+    fleet.add_host("api3", image=testhost_image_trixie)
     db_host = fleet["db1"]
     targets = []
-    for name, group in (("db1", "db"), ("api1", "api"), ("api2", "api")):
+    for name, group, suite in (("db1", "db", "bookworm"), ("api1", "api", "bookworm"), ("api2", "api", "bookworm"),
+                               ("api3", "api", "trixie")):
         host = fleet[name]
-        targets.append(FleetTarget(name, host, group, data={
+        targets.append(FleetTarget(name, host, group, suite, data={
             "auth0_domain": "tenant.eu.auth0.com",
             "jwt_audience": AUDIENCE,
             "jwks_url": endpoint.url,
@@ -129,12 +140,12 @@ def test_first_deploy_from_nothing(hosts, tenant):
         assert target.sh("ls -A /tmp /var/tmp | grep -c -e pyinfra -e postgrest-stack || true") == "0"
     # The images came from the controller: the host holds the controller's image IDs.
     controller = docker.from_env()
-    db, api1, api2 = hosts
-    for target, service in ((db, "db"), (api1, "postgrest"), (api2, "postgrest")):
+    db, api1, api2, api3 = hosts
+    for target, service in ((db, "db"), (api1, "postgrest"), (api2, "postgrest"), (api3, "postgrest")):
         held = target.sh(f"docker image inspect -f '{{{{.Id}}}}' {IMAGES[service]}")
         assert held == controller.images.get(IMAGES[service]).id
     loads = {name: counts for name, counts in run.results.items() if "Load image" in name}
-    assert sum(success for success, _e, _n in loads.values()) == 3, loads
+    assert sum(success for success, _e, _n in loads.values()) == 4, loads
 
     # The database is published on the db host's private address only.
     bindings = db.sh("docker inspect -f '{{json .HostConfig.PortBindings}}' $(docker ps -q)")
@@ -145,6 +156,25 @@ def test_first_deploy_from_nothing(hosts, tenant):
     assert created.status_code == 201, created.text
     seen = requests.get(f"{api2.api}/todos?task=eq.first%20production%20row", headers=bearer(token(tenant)), timeout=10)
     assert seen.status_code == 200 and len(seen.json()) == 1
+
+
+def test_each_host_runs_its_own_releases_docker_and_compose(hosts):
+    """Debian 13 really is Debian 13, with Docker 26 and Compose v2 from its own archive
+    (a host image fallen back to Debian 12 fails here), and Debian 12 keeps 20.10 and v1."""
+    assert {t.suite for t in hosts} == set(RELEASES)
+    for target in hosts:
+        version_id, engine, compose, compose_version = RELEASES[target.suite]
+        release = target.sh(". /etc/os-release && echo $ID $VERSION_ID $VERSION_CODENAME")
+        assert release == f"debian {version_id} {target.suite}", (target.name, release)
+        assert target.sh("docker version --format '{{.Server.Version}}'").startswith(engine), target.name
+        # the compose bin/compose picks (the v2 plugin first), and the version it reports
+        picked = target.sh(f"sh -x {APP}/bin/compose version --short 2>&1 | grep '^+ exec' | tail -n 1")
+        assert picked.startswith(f"+ exec {compose} -f compose.yaml"), (target.name, picked)
+        assert target.sh(f"{APP}/bin/compose version --short").lstrip("v").startswith(compose_version), target.name
+        # the stack came up under that compose: v2 names containers stack-service-1, v1 stack_service_1
+        sep = "-" if compose == "docker compose" else "_"
+        service = "db" if target.group == "db" else "postgrest"
+        assert f"/postgrest{sep}{service}{sep}1" in target.containers(), (target.name, target.containers())
 
 
 def test_rerun_changes_nothing(hosts):
@@ -203,13 +233,13 @@ def test_rotation_across_the_api_hosts_loses_no_request(hosts, tenant):
 
 
 def test_canary_with_limit_touches_one_host(hosts):
-    db, api1, api2 = hosts
+    db, api1, api2, api3 = hosts
     before = {t.name: t.sh(f"sha256sum {APP}/bin/health-gate") for t in hosts}
     canary = deploy(hosts, "--limit", "api1", health_timeout=90).check()
     assert canary.changed, canary.output[-3000:]
     assert api1.sh(f"sha256sum {APP}/bin/health-gate") != before["api1"]
-    assert {t.name: t.sh(f"sha256sum {APP}/bin/health-gate") for t in (db, api2)} == \
-        {name: before[name] for name in ("db1", "api2")}
+    assert {t.name: t.sh(f"sha256sum {APP}/bin/health-gate") for t in (db, api2, api3)} == \
+        {name: before[name] for name in ("db1", "api2", "api3")}
     rest = deploy(hosts, health_timeout=90).check()
     assert rest.changed
     assert deploy(hosts, health_timeout=90).check().changed == []

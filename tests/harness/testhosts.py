@@ -1,7 +1,7 @@
-"""Production-shaped test hosts: Debian 12 containers booting systemd, reached over SSH.
+"""Production-shaped test hosts: Debian 12 or 13 containers booting systemd, reached over SSH.
 
-Each ``TestHost`` is a container of ``postgrest-stack-testhost/bookworm-systemd``
-(built by ``images/testhost/build.sh``): systemd is PID 1, sshd takes keys only
+Each ``TestHost`` is a container of ``postgrest-stack-testhost/SUITE-systemd``
+(bookworm or trixie, built by ``images/testhost/build.sh``): systemd is PID 1, sshd takes keys only
 (no root login, no passwords), ``deploy`` has passwordless sudo, Docker is NOT
 installed, and ``/var/lib/docker`` is a named volume so a Docker installed by a
 deploy works and survives ``reboot()``. A ``TestHostFleet`` owns what the hosts
@@ -25,6 +25,7 @@ no other way out: the engine runs with ``--iptables=false``).
         db.reboot()                     # docker stop + start: systemd boots again;
                                         # same address, same SSH host key
         api2 = fleet.add_host("api2")   # more hosts later; fleet.remove_host("api2")
+        new = fleet.add_host("api3", image=ensure_image(suite="trixie"))   # a Debian 13 host
     # containers, volumes, network and the apt proxy are gone here (also at exit)
 
 Nothing is baked in that ties a host to a session: each host makes its own SSH
@@ -76,7 +77,9 @@ from tests.harness.sshd import (
 ROOT = Path(__file__).resolve().parents[2]
 BUILD_SCRIPT = ROOT / "images" / "testhost" / "build.sh"
 STATE_DIR = ROOT / "build" / "testhost"
-IMAGE_REPO = "postgrest-stack-testhost/bookworm-systemd"
+#: The Debian releases images/testhost/build.sh builds (--suite), with VERSION_ID.
+SUITES = {"bookworm": "12", "trixie": "13"}
+DEFAULT_SUITE = "bookworm"
 LABEL = "org.postgrest-stack.testhost"
 OWNER_LABEL = f"{LABEL}.owner"
 DEPLOY_USER = "deploy"
@@ -175,12 +178,15 @@ def reap_stale() -> list[str]:
     return removed
 
 
-def ensure_image(force: bool = False) -> str:
-    """Build the test host image if its tag (a hash of the recipe) is missing; return the tag.
+def ensure_image(force: bool = False, suite: str = DEFAULT_SUITE) -> str:
+    """Build the test host image of Debian ``suite`` (bookworm, trixie) if its tag (a hash
+    of the recipe) is missing; return the tag.
 
-    Runs ``images/testhost/build.sh`` (about a minute when it builds, well under
-    a second when the image is there)."""
-    cmd = ["bash", str(BUILD_SCRIPT)] + (["--force"] if force else [])
+    Runs ``images/testhost/build.sh --suite=SUITE`` (about a minute when it builds, well
+    under a second when the image is there)."""
+    if suite not in SUITES:
+        raise TestHostError(f"no test host image for suite {suite!r} (known: {', '.join(SUITES)})")
+    cmd = ["bash", str(BUILD_SCRIPT), f"--suite={suite}"] + (["--force"] if force else [])
     proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     if proc.returncode != 0:
         raise TestHostError(f"{BUILD_SCRIPT} failed ({proc.returncode}):\n{proc.stderr}")
@@ -343,10 +349,11 @@ class TestHost:
 
     __test__ = False  # not a pytest test class
 
-    def __init__(self, fleet: "TestHostFleet", name: str, address: str) -> None:
+    def __init__(self, fleet: "TestHostFleet", name: str, address: str, image: str | None = None) -> None:
         self.fleet = fleet
         self.name = name
         self.address = address
+        self.image = image or fleet.image
         self.container = f"{fleet.prefix}-{name}"
         self.volume = f"{self.container}-docker"
         self.key_path = fleet.key_path
@@ -366,7 +373,7 @@ class TestHost:
             "create", "--name", self.container, "--hostname", self.name, *labels,
             "--network", self.fleet.network, "--ip", self.address,
             *RUN_FLAGS, "-v", f"{self.volume}:/var/lib/docker",
-            self.fleet.image,
+            self.image,
         )  # fmt: skip
         # the fleet's public key, owned by deploy, before sshd ever runs
         pub = Path(self.key_path + ".pub").read_bytes()
@@ -516,7 +523,8 @@ class TestHostFleet:
 
     Args:
         names: hosts to boot right away (in parallel); more with ``add_host(s)``.
-        image: image tag (default: ``ensure_image()``, which builds when missing).
+        image: image tag of the hosts (default: ``ensure_image()``, Debian 12, built when
+            missing); ``add_host(s)`` take another one per host.
         apt_proxy: start apt-cacher-ng on the gateway (default True); its URL is
             ``fleet.apt_proxy``, None when not started.
         boot_timeout: seconds a host may take to boot (systemd + sshd).
@@ -608,13 +616,14 @@ class TestHostFleet:
                 return addr
         raise TestHostError(f"{self.subnet} is full")
 
-    def add_hosts(self, names: list[str] | tuple[str, ...]) -> list[TestHost]:
-        """Create and boot hosts (in parallel); return them once all are ready."""
+    def add_hosts(self, names: list[str] | tuple[str, ...], image: str | None = None) -> list[TestHost]:
+        """Create and boot hosts (in parallel) from ``image`` (default: the fleet's);
+        return them once all are ready."""
         new = []
         for name in names:
             if name in self.hosts:
                 raise TestHostError(f"host {name!r} exists")
-            host = TestHost(self, name, self._next_address())
+            host = TestHost(self, name, self._next_address(), image)
             self.hosts[name] = host
             host._create()
             host._start()
@@ -623,9 +632,9 @@ class TestHostFleet:
             list(pool.map(lambda h: h.wait_ready(), new))
         return new
 
-    def add_host(self, name: str) -> TestHost:
+    def add_host(self, name: str, image: str | None = None) -> TestHost:
         """Create and boot one host; return it once it is ready."""
-        return self.add_hosts([name])[0]
+        return self.add_hosts([name], image)[0]
 
     def remove_host(self, name: str) -> None:
         """Destroy a host (container and volumes)."""
