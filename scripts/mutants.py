@@ -1362,6 +1362,24 @@ MUTANTS: tuple[Mutant, ...] = (
            "    :\n",
            "no data major on the probe: neither refusal nor upgrade, the 17 image recreated on 15 data",
            ["tests/unit/test_commands.py::test_probe_command", "tests/e2e/test_pg_upgrade.py"]),
+    # --- Debian 13 (trixie): docker_install = distro and the second test-host image
+    mutant("distro Docker on Debian 13: no docker-cli", "postgrest_stack/docker_install.py",
+           'DISTRO_PACKAGES_SPLIT_CLI = ("docker.io", "docker-cli", "docker-compose")',
+           'DISTRO_PACKAGES_SPLIT_CLI = ("docker.io", "docker-compose")',
+           "Debian 12's package list kept for Debian 13, where docker.io only recommends its CLI: a host "
+           "with Install-Recommends off gets an engine and no `docker` command, and the deploy fails",
+           ["tests/unit/test_docker_install.py::test_distro_packages_per_release"]),
+    mutant("distro Docker: Debian 13 taken for an old release", "postgrest_stack/docker_install.py",
+           "return DISTRO_PACKAGES_SPLIT_CLI if int(major) >= 13 else DISTRO_PACKAGES",
+           "return DISTRO_PACKAGES_SPLIT_CLI if int(major) > 13 else DISTRO_PACKAGES",
+           "an off-by-one in the release comparison: Debian 13 gets the pre-split package list",
+           ["tests/unit/test_docker_install.py::test_distro_packages_per_release"]),
+    mutant("fleet: the Debian 13 host silently booted from the Debian 12 image", "tests/fleet/conftest.py",
+           'return ensure_image(suite="trixie")', "return ensure_image()",
+           "the second release quietly dropped (a default argument, a copy-paste): every fleet test "
+           "still passes on Debian 12 alone unless one checks what the host really runs",
+           ["tests/fleet/test_production_hosts.py::test_first_deploy_from_nothing",
+            "tests/fleet/test_production_hosts.py::test_each_host_runs_its_own_releases_docker_and_compose"]),
 )
 
 
