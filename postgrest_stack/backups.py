@@ -29,8 +29,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable
 
-#: A verified backup's folder name (see the module's docstring; also in
-#: templates/bin/backup.j2 and templates/probe.sh.j2, as grep -E).
+#: A verified backup's folder name (see the module's docstring); rendered into bin/backup,
+#: bin/restore and the probe for their grep -E.
 NAME_PATTERN = r"^[0-9]{8}T[0-9]{6}Z(-[a-z]+(-[a-z]+)*)?$"
 NAME = re.compile(NAME_PATTERN)
 #: Labels the project itself gives: a backup before migrations, a restore, an upgrade.
@@ -240,12 +240,6 @@ def taken_at(name: str) -> datetime:
 def age_hours(name: str, now: datetime) -> float:
     """How many hours before ``now`` the backup ``name`` was started."""
     return (now - taken_at(name)).total_seconds() / 3600
-
-
-def newest(names: list[str]) -> str | None:
-    """The newest of ``names`` that are backup names (None: none)."""
-    found = sorted(name for name in names if is_name(name))
-    return found[-1] if found else None
 
 
 def shown_age(hours: float) -> str:

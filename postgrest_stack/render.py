@@ -14,7 +14,7 @@ from pathlib import Path
 
 import jinja2
 
-from . import TEMPLATES, edge, key_proof, layout, migrations, project_path, scram, versions
+from . import TEMPLATES, backups, edge, key_proof, layout, migrations, project_path, scram, versions
 from . import restore as restoring
 from .atomic_write import write_atomic
 from .compare import sql_digest
@@ -130,10 +130,10 @@ def render(settings: Settings, secrets: dict[str, str]) -> dict[str, RenderedFil
         "no_transaction_marker": migrations.NO_TRANSACTION.decode(),
         "adopted_name": migrations.ADOPTED,
         "adopted_table": f"{settings.db_schema}.{migrations.ADOPTED_TABLE}",
-        # bin/restore: which names are backups, its safety backup's label, the database
-        # it restores into before the swap.
-        "name_pattern": restoring.BACKUP_NAME.pattern,
-        "safety_label": restoring.SAFETY_LABEL,
+        # bin/backup and bin/restore: which names are backups; bin/restore's safety backup's
+        # label and the database it restores into before the swap.
+        "name_pattern": backups.NAME_PATTERN,
+        "safety_label": backups.PRE_RESTORE,
         "tmp_db": restoring.temporary_database(settings.db_name),
         # bin/upgrade-db: the db service's volume, and where a refusal or rollback is explained.
         "volume": layout.data_volume(settings.stack_name),

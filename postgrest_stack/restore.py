@@ -18,10 +18,6 @@ FROM, CONFIRM = "restore_from", "restore_confirm"
 #: The --data keys restore.py takes besides the settings.
 PARAMETERS = (FROM, CONFIRM)
 LATEST = "latest"
-#: A backup's name (postgrest_stack/backups.py): its UTC start time, optionally a label.
-BACKUP_NAME = backups.NAME
-#: The label of the safety backup bin/restore takes before it changes anything.
-SAFETY_LABEL = backups.PRE_RESTORE
 
 
 def _text(value: Any) -> str:
@@ -50,4 +46,3 @@ def temporary_database(db_name: str) -> str:
     """The database bin/restore restores into before the swap (63 bytes at most, as
     PostgreSQL's names)."""
     return f"{db_name[:54]}_restore"
-

@@ -37,13 +37,6 @@ def test_what_is_a_backup_name(name, ok):
     assert backups.is_name(name) is ok
 
 
-def test_the_newest_is_the_greatest_name():
-    names = ["20261201T020000Z", "20261202T020000Z-pre-migrations", "20261130T230000Z", "20261203T000000Z.partial",
-             "zzz"]
-    assert backups.newest(names) == "20261202T020000Z-pre-migrations"
-    assert backups.newest(["notes"]) is None
-
-
 def test_age_and_staleness():
     assert backups.age_hours("20261202T020000Z", NOW) == 10
     assert backups.staleness("20261202T020000Z", 26, NOW) is None
